@@ -1,0 +1,364 @@
+"""Assembles Crier: the PTB application, the services, the engine and the notifier.
+The only module that knows every part."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import httpx
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot import alerts as alerts_registry
+from bot import media_cleanup  # issue 5: media
+from bot.alerts import Alerts
+from bot.config import Settings
+from bot.engine import Engine, EngineConfig
+from bot.handlers import accounts, admin, compose, connect, gate, history, schedules, start
+from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
+from bot.handlers import drafts as draft_handlers  # issue 6: drafts
+from bot.handlers import settings as user_settings  # issue 6: timezone
+from bot.handlers import slots as queue_slots  # issue 6: queue slots
+from bot.handlers import templates as template_handlers  # issue 6: templates
+from bot.metrics import DatabaseFigures, scrape_registry
+from bot.notifier import Notifier
+from bot.persistence import DatabasePersistence
+from bot.retry import RetryPolicy
+from bot.secrets import SecretBox, SecretsUnavailable
+from bot.services import BotData, CustomContext, Services, utc_now
+from bot.wakeup import Wakeup
+from bot.web import Health, Webhook, WebServer, WebServerError, build_app
+from providers.base import Provider
+from providers.bluesky import BlueskyProvider
+from providers.discord import DiscordProvider
+from providers.dryrun import DryRunProvider
+from providers.mastodon import MastodonProvider
+from providers.registry import Registry
+from providers.telegram_channel import TelegramChannelProvider
+from providers.webhook import WebhookProvider
+from storage import accounts as accounts_repo
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+#: The updates Crier handles, asked for by polling and by setWebhook alike.
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+COMMANDS = [
+    BotCommand("new", "Start a post"),
+    BotCommand("list", "Your scheduled and recent posts"),
+    BotCommand("drafts", "Posts you kept to finish later"),  # issue 6: drafts
+    BotCommand("templates", "Start a post from a saved template"),  # issue 6: templates
+    BotCommand("edit", "Edit a scheduled post: /edit 12"),  # issue 6: editing
+    BotCommand("cancel", "Cancel a scheduled post: /cancel 12"),
+    BotCommand("status", "Every attempt of a post: /status 12"),
+    BotCommand("history", "Recent outcomes with links"),
+    BotCommand("retry", "Retry a failed post: /retry 12"),
+    BotCommand("accounts", "Your connected accounts"),
+    BotCommand("connect", "Connect a channel or account"),
+    BotCommand("timezone", "See or change your timezone"),
+    BotCommand("slots", "Weekly queue slots per account"),  # issue 6
+    BotCommand("bulk", "Schedule many posts from a CSV file"),  # issue 6: bulk
+    BotCommand("abort", "Leave what you are doing without saving"),
+    BotCommand("help", "What Crier does and how"),
+]
+
+
+def build_registry(
+    settings: Settings, http: httpx.AsyncClient, extra: Sequence[Provider] = ()
+) -> Registry:
+    return Registry(
+        [
+            DryRunProvider(),
+            TelegramChannelProvider(
+                http, token=settings.token, api_base_url=settings.telegram_api_base_url
+            ),
+            BlueskyProvider(
+                http,
+                resolver_url=settings.bluesky_resolver_url,
+                plc_url=settings.bluesky_plc_url,
+            ),
+            MastodonProvider(http),
+            DiscordProvider(http),
+            WebhookProvider(http, block_private_hosts=settings.webhook_block_private_hosts),
+            *extra,
+        ]
+    )
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        breaker_threshold=settings.engine_breaker_threshold,
+        breaker_cooldown=settings.engine_breaker_cooldown_seconds,
+        concurrency=settings.engine_concurrency,
+        lease=timedelta(seconds=settings.engine_lease_seconds),
+        publish_timeout=settings.engine_publish_timeout,
+        sweep_seconds=settings.engine_sweep_seconds,
+        retry=RetryPolicy(
+            max_attempts=settings.engine_max_attempts,
+            base_seconds=settings.engine_retry_base_seconds,
+            max_seconds=settings.engine_retry_max_seconds,
+        ),
+    )
+
+
+async def check_secrets(db: Database, secrets: SecretBox) -> None:
+    """Refuse to start with a key that can't read the stored credentials (nothing is
+    overwritten); without any key, warn that credentials can't be stored."""
+    sample = await db.run(accounts_repo.any_credentials)
+    if sample is None:
+        if not secrets.available:
+            log.warning(
+                "CRIER_ENCRYPTION_KEY is not set: Dry run and Telegram channels work, but "
+                "accounts that need a password or token can't be connected. Generate a key "
+                "with `crier keygen` and set CRIER_ENCRYPTION_KEY."
+            )
+        return
+    if not secrets.available:
+        raise SecretsUnavailable(
+            "Accounts with stored credentials exist, but CRIER_ENCRYPTION_KEY is not set. "
+            "Set it to the key they were stored with."
+        )
+    secrets.open(sample)  # raises WrongKey
+
+
+class Crier:
+    """The running application. `mode` is "bot" (Telegram front-end, plus the engine unless
+    RUN_ENGINE is off) or "worker" (engine and notices only)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        mode: str = "bot",
+        providers: Sequence[Provider] = (),
+        clock: Callable[[], datetime] = utc_now,
+        owner: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.mode = mode
+        self._extra_providers = providers
+        self._clock = clock
+        self._owner = owner
+        self.db = Database(settings.database_url)
+        builder = (
+            ApplicationBuilder()
+            .token(settings.token)
+            .base_url(settings.telegram_api_base_url)
+            .base_file_url(settings.telegram_file_base_url)
+            .local_mode(settings.telegram_local_mode)
+            .context_types(ContextTypes(context=CustomContext, bot_data=BotData))
+            .get_updates_read_timeout(settings.telegram_poll_timeout + 10)
+            # Waits out Telegram's 429s (retry_after) on replies and notices instead of
+            # failing them; broadcasts pace themselves on top of this.
+            .rate_limiter(AIORateLimiter(max_retries=3))
+        )
+        if mode == "bot":
+            builder = builder.persistence(DatabasePersistence(self.db))
+        if mode != "bot" or settings.telegram_mode == "webhook":
+            builder = builder.updater(None)  # webhook: updates arrive through bot/web.py
+        self.app: Application[Any, CustomContext, Any, Any, BotData, Any] = builder.build()  # type: ignore[assignment]
+        self.services: Services | None = None
+        self.alerts: Alerts | None = None
+        #: The web server (webhook, /healthz, /metrics); None when WEB_PORT=0.
+        self.web: WebServer | None = None
+        self._health: Health | None = None
+        self._started = False
+
+    async def start(self) -> None:
+        settings = self.settings
+        await upgrade(self.db)
+        secrets = SecretBox(
+            settings.crier_encryption_key.get_secret_value()
+            if settings.crier_encryption_key
+            else None
+        )
+        await check_secrets(self.db, secrets)
+        http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
+        registry = build_registry(settings, http, self._extra_providers)
+        notifier = Notifier(self.db, self.app.bot, clock=self._clock)
+        alerts = self.alerts = Alerts(
+            self.db,
+            self.app.bot,
+            settings,
+            clock=self._clock,
+            platform_names={name: p.display_name for name, p in registry.items()},
+        )
+        alerts_registry.register(self.app, alerts)
+        run_engine = self.mode == "worker" or settings.run_engine
+        engine = (
+            Engine(
+                db=self.db,
+                registry=registry,
+                secrets=secrets,
+                notifier=notifier,
+                media_dir=settings.media_dir,
+                config=engine_config(settings),
+                clock=self._clock,
+                owner=self._owner,
+                on_breaker_open=alerts.breaker_opened,
+            )
+            if run_engine
+            else None
+        )
+        self.services = Services(
+            settings=settings,
+            db=self.db,
+            registry=registry,
+            secrets=secrets,
+            http=http,
+            notifier=notifier,
+            engine=engine,
+            clock=self._clock,
+        )
+        self.app.bot_data.services = self.services
+        if self.mode == "bot":
+            gate.install_gate(self.app)
+            start.install(self.app)
+            user_settings.install(self.app)  # issue 6: /timezone (before compose)
+            queue_slots.install(self.app)  # issue 6: /slots
+            connect.install(self.app)
+            accounts.install(self.app)
+            schedules.install(self.app)
+            admin.install(self.app)  # issue 7: admin
+            history.install(self.app)
+            bulk_handlers.install(self.app)  # issue 6: bulk
+            draft_handlers.install(self.app)  # issue 6: /drafts (Resume is in compose)
+            template_handlers.install(self.app)  # issue 6: /templates (Use is in compose)
+            compose.install(self.app)
+            gate.install_fallbacks(self.app)
+        await self.app.initialize()
+        await self.app.start()
+        self._started = True
+        job_queue = self.app.job_queue
+        assert job_queue is not None, "python-telegram-bot[job-queue] is required"
+        notifier.attach(
+            Wakeup(job_queue, "notifier", notifier.run_due, self._clock),
+            settings.engine_sweep_seconds,
+        )
+        if self.mode == "bot":  # issue 7: admin: resume broadcasts, admins' command menus
+            await admin.start(self.app, COMMANDS)
+        if engine is not None:
+            engine.attach(Wakeup(job_queue, "engine", engine.run_due, self._clock))
+        every = settings.media_cleanup_interval  # issue 5: media
+        first = min(every, 300)  # issue 5: media (soon after a start, then every interval)
+        job_queue.run_repeating(media_cleanup.job, every, first, name="media-cleanup")  # issue 5
+        alerts.attach(job_queue)
+        if self.mode != "bot":
+            # Jobs' errors: logged with context and reported to admins, as in the bot.
+            self.app.add_error_handler(gate.on_error)
+        if self.mode == "bot":
+            await self.app.bot.set_my_commands(COMMANDS)
+        if self.mode == "bot" and settings.telegram_mode == "polling":
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(
+                timeout=settings.telegram_poll_timeout,
+                drop_pending_updates=False,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        await self._start_web(engine)
+        if self.mode == "bot" and settings.telegram_mode == "webhook":
+            # Set on every start (the URL or secret may have changed) and left set on stop:
+            # Telegram keeps updates while the bot restarts.
+            assert settings.webhook_url is not None
+            assert settings.webhook_secret is not None
+            await self.app.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+        log.info(
+            "crier %s started as @%s (engine: %s)",
+            self.mode,
+            self.app.bot.username,
+            "on" if engine else "off",
+        )
+
+    async def _start_web(self, engine: Engine | None) -> None:
+        """Serve /healthz and /metrics (and /telegram in webhook mode) unless WEB_PORT=0."""
+        settings = self.settings
+        if settings.web_port == 0:
+            return
+        figures = DatabaseFigures(self.db, clock=self._clock, engine=lambda: engine)
+        self._health = Health(
+            db=self.db,
+            clock=self._clock,
+            engine=lambda: engine,
+            db_timeout=settings.health_db_timeout_seconds,
+            stale_after=max(30.0, 3 * settings.engine_sweep_seconds),
+            mode=self.mode,
+        )
+        webhook = None
+        if self.mode == "bot" and settings.telegram_mode == "webhook":
+            assert settings.webhook_secret is not None
+            webhook = Webhook(self.app, settings.webhook_secret.get_secret_value())
+        self.web = WebServer(
+            build_app(
+                health=self._health,
+                registry=scrape_registry(figures),
+                figures=figures,
+                webhook=webhook,
+            ),
+            settings.web_host,
+            settings.web_port,
+        )
+        try:
+            await self.web.start()
+        except WebServerError as exc:
+            # Webhook mode needs the server, and a port the operator chose must work; the
+            # default port being taken (8080 is popular) doesn't stop a polling bot.
+            if settings.telegram_mode == "webhook" or "web_port" in settings.model_fields_set:
+                raise
+            log.warning("%s /healthz and /metrics are off.", exc)
+            self.web = None
+
+    async def stop(self) -> None:
+        # First stop taking updates and scrapes; then the rest winds down as before.
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
+        if self._health is not None:
+            await self._health.close()
+        alerts_registry.register(self.app, None)
+        if self._started:
+            if self.app.updater is not None and self.app.updater.running:
+                await self.app.updater.stop()
+            await admin.stop(self.app)  # issue 7: admin: finish the broadcast sends in flight
+            if self.services and self.services.engine is not None:
+                await self.services.engine.stop(grace=self.settings.engine_shutdown_grace_seconds)
+            if self.services is not None:
+                # Deliver what the last publishes produced before going away.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.services.notifier.run_due(), timeout=5)
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+            self._started = False
+        if self.services is not None:
+            await self.services.http.aclose()
+        await self.db.dispose()
+        log.info("crier %s stopped", self.mode)
+
+    async def __aenter__(self) -> Crier:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,127 @@
+"""Drafts: unfinished posts kept between sessions, and new drafts made from other posts.
+
+The draft the compose flow works on is the one touched last (`storage.posts.current_draft`):
+resuming a draft touches it, and starting a new one leaves the others in /drafts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.posting import ComposeError, fresh_draft
+from bot.services import Services
+from storage import accounts, posts
+from storage.models import Media, Post, PostStatus
+
+#: Drafts shown per /drafts page.
+PAGE_SIZE = 5
+
+GONE = "That draft is gone: it was scheduled or deleted. /drafts shows the ones you have."
+
+
+@dataclass(frozen=True, kw_only=True)
+class Copied:
+    """A new draft made from a post or a template."""
+
+    post: Post
+    #: Media items left out because their file was cleaned up.
+    skipped_media: int = 0
+    #: Accounts left out because they are no longer connected.
+    dropped_accounts: int = 0
+
+
+def has_content(post: Post | None) -> bool:
+    return post is not None and bool(post.text.strip() or post.media_links)
+
+
+async def page(services: Services, user_id: int, number: int) -> tuple[list[Post], int, int]:
+    """One page of the user's drafts, newest first: (drafts, pages, how many in all)."""
+    found, total = await services.db.run(
+        lambda s: posts.list_drafts(s, user_id, offset=number * PAGE_SIZE, limit=PAGE_SIZE)
+    )
+    return found, max(1, -(-total // PAGE_SIZE)), total
+
+
+async def get(services: Services, user_id: int, post_id: int) -> Post | None:
+    return await services.db.run(lambda s: posts.get_draft(s, user_id, post_id))
+
+
+async def in_progress(services: Services, user_id: int) -> Post | None:
+    """The current draft, if it has anything in it."""
+    post = await services.db.run(lambda s: posts.current_draft(s, user_id))
+    return post if has_content(post) else None
+
+
+async def resume(services: Services, user_id: int, post_id: int) -> Post:
+    """Make this draft the one the compose flow works on."""
+
+    async def work(session: AsyncSession) -> Post:
+        post = await posts.get_draft(session, user_id, post_id)
+        if post is None:
+            raise ComposeError(GONE)
+        await posts.make_current(session, post)
+        await posts.prune_empty_drafts(session, user_id, keep=post.id)
+        return post
+
+    return await services.db.run(work)
+
+
+async def delete(services: Services, user_id: int, post_id: int) -> bool:
+    return await services.db.run(lambda s: posts.delete_draft(s, user_id, post_id))
+
+
+async def duplicate(services: Services, user_id: int, post_id: int) -> Copied:
+    """A new current draft with a scheduled or past post's content and accounts."""
+
+    async def work(session: AsyncSession) -> Copied:
+        source = await posts.get(session, user_id, post_id)
+        if source is None or source.status == PostStatus.DRAFT:
+            raise ComposeError(f"I can't find post #{post_id} among your posts. /list shows them.")
+        account_ids = list(dict.fromkeys(t.account_id for t in source.targets))
+        return await fill(
+            session,
+            user_id,
+            text=source.text,
+            entities=source.entities or [],
+            overrides=source.overrides or {},
+            account_ids=account_ids or list(source.draft_account_ids),
+            media=[link.media for link in source.media_links],
+        )
+
+    return await services.db.run(work)
+
+
+async def fill(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    text: str,
+    entities: Sequence[Mapping[str, Any]],
+    overrides: Mapping[str, Any],
+    account_ids: Iterable[Any],
+    media: Sequence[Media],
+) -> Copied:
+    """A new current draft holding this content; accounts the user no longer has and media
+    whose file is gone are left out. ComposeError when nothing is left to post."""
+    draft = await fresh_draft(session, user_id)
+    owned = {a.id for a in await accounts.list_for(session, user_id)}
+    wanted = [int(i) for i in account_ids]
+    chosen = [i for i in dict.fromkeys(wanted) if i in owned]
+    draft.text = text
+    draft.entities = [dict(e) for e in entities]
+    draft.overrides = {k: v for k, v in overrides.items() if k.isdigit() and int(k) in owned}
+    draft.draft_account_ids = chosen
+    draft.publish_at = None
+    skipped = await posts.attach_copies(session, draft, media)
+    if not text.strip() and not draft.media_links:
+        raise ComposeError(
+            "There is nothing left to post: its photos and videos were cleaned up after the "
+            "retention period. Send them to me again to make a new post."
+        )
+    return Copied(
+        post=draft, skipped_media=skipped, dropped_accounts=len(set(wanted)) - len(chosen)
+    )

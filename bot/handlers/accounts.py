@@ -1,0 +1,172 @@
+"""/accounts: each connected account with Test, Rename and Disconnect."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import connecting, posting
+from bot.handlers.common import callback_int, edit, reply, user_id
+from bot.render import account_name
+from bot.services import CustomContext
+from storage.models import AccountStatus
+
+RENAME = 0
+NOT_YOURS = "I can't find that account among yours."
+STATUS = {
+    AccountStatus.ACTIVE: "✅",
+    AccountStatus.NEEDS_REAUTH: "🔑",
+    AccountStatus.DISABLED: "⏸",
+}
+
+
+async def accounts_command(update: Update, context: CustomContext) -> None:
+    """List the user's accounts with buttons for each."""
+    services = context.services
+    owned = await posting.user_accounts(services, user_id(update))
+    names = services.platform_names
+    lines = ["👥 <b>Your accounts</b>", ""]
+    rows: list[list[tuple[str, str]]] = []
+    for account in owned:
+        line = f"{STATUS[account.status]} {account_name(account, names)}"
+        if account.status == AccountStatus.NEEDS_REAUTH:
+            line += " — needs reconnecting: /connect it again"
+            if account.status_reason:
+                line += f"\n    <i>{escape(account.status_reason)}</i>"
+        lines.append(line)
+        if account.platform != "dryrun":
+            short = account.label if len(account.label) <= 20 else account.label[:19] + "…"
+            rows.append(
+                [
+                    (f"🧪 {short}", f"acc:test:{account.id}"),
+                    ("✏️ Rename", f"acc:rename:{account.id}"),
+                    ("🗑", f"acc:off:{account.id}"),
+                ]
+            )
+    lines += ["", "Connect another with /connect."]
+    await reply(update, "\n".join(lines), rows)
+
+
+async def test_button(update: Update, context: CustomContext) -> None:
+    """Check the account's credentials against its platform now."""
+    query = update.callback_query
+    assert query is not None
+    account_id = callback_int(query)
+    await query.answer("Checking…")
+    try:
+        account, problem = await connecting.test(context.services, user_id(update), account_id or 0)
+    except LookupError:
+        await reply(update, NOT_YOURS)
+        return
+    if problem is None:
+        await reply(update, f"✅ <b>{escape(account.label)}</b> works.")
+    else:
+        await reply(
+            update,
+            f"⚠️ <b>{escape(account.label)}</b>: {escape(problem)}\n\n"
+            "Reconnect it with /connect to fix this.",
+        )
+
+
+async def rename_button(update: Update, context: CustomContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    account_id = callback_int(query)
+    account = await connecting.get(context.services, user_id(update), account_id or 0)
+    if account is None:
+        await reply(update, NOT_YOURS)
+        return ConversationHandler.END
+    context.services.scratch.setdefault("rename", {})[user_id(update)] = account.id
+    await reply(update, f"✏️ Send a new name for <b>{escape(account.label)}</b> (or /abort).")
+    return RENAME
+
+
+async def rename_text(update: Update, context: CustomContext) -> int:
+    uid = user_id(update)
+    account_id = context.services.scratch.setdefault("rename", {}).pop(uid, None)
+    label = " ".join((update.effective_message.text or "").split())[:64]  # type: ignore[union-attr]
+    if account_id is None:
+        await reply(update, "That rename was interrupted. Open /accounts and try again.")
+        return ConversationHandler.END
+    if not label:
+        await reply(update, "Send a name with some letters in it.")
+        context.services.scratch["rename"][uid] = account_id
+        return RENAME
+    if await connecting.rename(context.services, uid, account_id, label):
+        await reply(update, f"✅ Renamed to <b>{escape(label)}</b>.")
+    else:
+        await reply(update, NOT_YOURS)
+    return ConversationHandler.END
+
+
+async def rename_abort(update: Update, context: CustomContext) -> int:
+    context.services.scratch.setdefault("rename", {}).pop(user_id(update), None)
+    await reply(update, "👍 Nothing changed.")
+    return ConversationHandler.END
+
+
+async def disconnect_button(update: Update, context: CustomContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    account_id = callback_int(query)
+    account = await connecting.get(context.services, user_id(update), account_id or 0)
+    if account is None:
+        await reply(update, NOT_YOURS)
+        return
+    await reply(
+        update,
+        f"Disconnect <b>{escape(account.label)}</b>? Its stored credentials are deleted and "
+        "posts waiting to go there are cancelled.",
+        [[("🗑 Yes, disconnect", f"acc:offyes:{account.id}"), ("Keep it", "acc:keep")]],
+    )
+
+
+async def disconnect_yes(update: Update, context: CustomContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    account_id = callback_int(query)
+    cancelled = await connecting.disconnect(context.services, user_id(update), account_id or 0)
+    if cancelled is None:
+        await edit(query, NOT_YOURS)
+        return
+    extra = f" {cancelled} waiting post(s) to it were cancelled." if cancelled else ""
+    await edit(query, f"🗑 Disconnected.{extra}")
+
+
+async def keep_account(update: Update, context: CustomContext) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await edit(update.callback_query, "👍 Nothing changed.")
+
+
+def install(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[CallbackQueryHandler(rename_button, pattern=r"^acc:rename:\d+$")],
+            states={
+                RENAME: [MessageHandler(private & filters.TEXT & ~filters.COMMAND, rename_text)]
+            },
+            fallbacks=[CommandHandler("abort", rename_abort)],
+            name="rename",
+            persistent=True,
+            allow_reentry=True,
+        )
+    )
+    app.add_handler(CommandHandler("accounts", accounts_command, filters=private))
+    app.add_handler(CallbackQueryHandler(test_button, pattern=r"^acc:test:\d+$"))
+    app.add_handler(CallbackQueryHandler(disconnect_button, pattern=r"^acc:off:\d+$"))
+    app.add_handler(CallbackQueryHandler(disconnect_yes, pattern=r"^acc:offyes:\d+$"))
+    app.add_handler(CallbackQueryHandler(keep_account, pattern=r"^acc:keep$"))

@@ -1,0 +1,135 @@
+"""Delivers the notice outbox to Telegram. A notice stays a row until Telegram accepted it;
+the worst a crash can cause is the same DM twice, never a lost one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.wakeup import Wakeup
+from storage import notices, users
+from storage.db import Database
+from storage.models import Notice, UserStatus
+
+log = logging.getLogger(__name__)
+
+#: Notices sent per batch; Telegram allows ~30 messages/s overall.
+BATCH = 20
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 12
+
+
+def keyboard(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b["text"], url=b["url"])
+                if "url" in b
+                else InlineKeyboardButton(b["text"], callback_data=b["data"])
+                for b in row
+            ]
+            for row in rows
+        ]
+    )
+
+
+class Notifier:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._db = db
+        self._bot = bot
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._wakeup: Wakeup | None = None
+
+    def attach(self, wakeup: Wakeup, sweep_seconds: float) -> None:
+        self._wakeup = wakeup
+        wakeup.every(sweep_seconds)
+        wakeup.soon()
+
+    def wake(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.soon()
+
+    async def run_due(self) -> int:
+        """Send everything due now; returns how many notices were delivered."""
+        sent = 0
+        async with self._lock:
+            while True:
+                now = self._clock()
+                batch = await self._db.run(
+                    lambda s, now=now: notices.claim(s, now=now, lease=LEASE, limit=BATCH)
+                )
+                if not batch:
+                    break
+                for notice in batch:
+                    sent += await self._deliver(notice)
+            nxt = await self._db.run(notices.next_due)
+        if nxt is not None and self._wakeup is not None:
+            self._wakeup.at(nxt)
+        return sent
+
+    async def _deliver(self, notice: Notice) -> int:
+        now = self._clock()
+        try:
+            await self._bot.send_message(
+                chat_id=notice.chat_id,
+                text=notice.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(notice.buttons),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except RetryAfter as exc:
+            wait = _seconds(exc.retry_after)
+            await self._db.run(
+                lambda s: notices.retry_later(
+                    s, notice.id, now + timedelta(seconds=wait), "Telegram rate limit"
+                )
+            )
+            return 0
+        except Forbidden as exc:
+            log.info("user %s blocked the bot; dropping their notices", notice.user_id)
+            reason = exc.message
+
+            async def _blocked(s: Any) -> None:
+                await users.set_status(s, notice.user_id, UserStatus.BLOCKED)
+                await notices.drop(s, notice.id, reason)
+                await notices.drop_for_user(s, notice.user_id, "user blocked the bot")
+
+            await self._db.run(_blocked)
+            return 0
+        except BadRequest as exc:
+            log.warning("notice %s refused by Telegram: %s", notice.id, exc.message)
+            reason = exc.message
+            await self._db.run(lambda s: notices.drop(s, notice.id, reason))
+            return 0
+        except (NetworkError, TelegramError) as exc:
+            reason = str(exc)
+            if notice.attempts >= MAX_ATTEMPTS:
+                await self._db.run(lambda s: notices.drop(s, notice.id, reason))
+                return 0
+            wait = min(3600.0, 5.0 * 2 ** (notice.attempts - 1))
+            await self._db.run(
+                lambda s: notices.retry_later(s, notice.id, now + timedelta(seconds=wait), reason)
+            )
+            return 0
+        await self._db.run(lambda s: notices.mark_sent(s, notice.id, self._clock()))
+        return 1
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

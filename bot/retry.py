@@ -1,0 +1,87 @@
+"""What to do with a target after one publish attempt: pure decisions, no I/O."""
+
+from __future__ import annotations
+
+import enum
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from providers.errors import AuthError, PermanentError, ProviderError, RateLimited, TransientError
+
+
+class Action(enum.StrEnum):
+    RETRY = "retry"  # queue again at `when`
+    FAIL = "fail"  # final: the platform will not take it
+    UNKNOWN = "unknown"  # final until the user says: it may or may not have gone out
+    REAUTH = "reauth"  # hold until the account is reconnected
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_seconds: float = 120.0
+    max_seconds: float = 900.0
+    #: Longest platform-requested wait we honour without counting an attempt.
+    max_rate_limit_seconds: float = 6 * 3600.0
+
+    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Exponential backoff with full jitter for the `attempt`-th failure (1-based)."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
+        return (rng or random).uniform(ceiling / 10, ceiling)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    action: Action
+    #: For RETRY: when to try again.
+    when: datetime | None = None
+    #: For RETRY: whether this attempt counts towards max_attempts.
+    count_attempt: bool = True
+    #: Outcome recorded on the attempt row.
+    outcome: str
+    reason: str
+
+
+def decide(
+    error: ProviderError,
+    *,
+    attempts: int,
+    idempotent: bool,
+    policy: RetryPolicy,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> Decision:
+    """The next step after `error` on the `attempts`-th attempt of a target."""
+    if isinstance(error, RateLimited):
+        wait = error.retry_after
+        if wait <= policy.max_rate_limit_seconds:
+            return Decision(
+                action=Action.RETRY,
+                when=now + timedelta(seconds=wait),
+                count_attempt=False,
+                outcome="rate_limited",
+                reason=error.message,
+            )
+        error = TransientError(error.message, http_status=error.http_status)
+    if isinstance(error, TransientError):
+        if error.ambiguous and not idempotent:
+            return Decision(action=Action.UNKNOWN, outcome="ambiguous", reason=error.message)
+        if attempts >= policy.max_attempts:
+            return Decision(
+                action=Action.FAIL,
+                outcome="transient",
+                reason=f"{error.message} (gave up after {attempts} attempts)",
+            )
+        delay = policy.backoff(attempts, rng)
+        return Decision(
+            action=Action.RETRY,
+            when=now + timedelta(seconds=delay),
+            outcome="ambiguous" if error.ambiguous else "transient",
+            reason=error.message,
+        )
+    if isinstance(error, AuthError):
+        return Decision(action=Action.REAUTH, outcome="auth", reason=error.message)
+    if isinstance(error, PermanentError):
+        return Decision(action=Action.FAIL, outcome="permanent", reason=error.message)
+    return Decision(action=Action.FAIL, outcome="permanent", reason=error.message)

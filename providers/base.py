@@ -1,0 +1,326 @@
+"""The contract every platform adapter fulfils.
+
+An adapter declares what its platform accepts as `Limits` (data, used by `validate`, the
+preview and the engine alike) and implements `publish`. Adapters take and return the plain
+dataclasses below; they know nothing of the database or of Telegram's bot objects.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from providers.errors import AuthError
+from providers.text import count_text
+
+
+class MediaKind(enum.StrEnum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    ANIMATION = "animation"
+    DOCUMENT = "document"
+
+
+class TextCounting(enum.StrEnum):
+    #: Unicode code points (Mastodon, most web APIs).
+    CHARS = "chars"
+    #: UTF-16 code units (Telegram).
+    UTF16 = "utf16"
+    #: User-perceived characters (Bluesky).
+    GRAPHEMES = "graphemes"
+    #: X's weighted characters: URLs 23, emoji and CJK 2 (`providers.text.weighted_length`).
+    WEIGHTED = "weighted"
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"  # the platform would refuse the post
+    WARNING = "warning"  # it will go out, but not quite as composed
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What one platform accepts in one post."""
+
+    #: Longest text, counted as `counting` says.
+    max_text: int
+    counting: TextCounting = TextCounting.CHARS
+    #: Longest text when media is attached, where the platform has a separate caption limit.
+    max_caption: int | None = None
+    #: Most media items of all kinds in one post (0: text only).
+    max_media: int = 0
+    max_images: int = 0
+    max_videos: int = 0
+    #: Whether photos and videos may share one post.
+    mixed_media: bool = False
+    #: Accepted MIME types per media kind; a kind absent here is not accepted.
+    mime_types: Mapping[MediaKind, frozenset[str]] = field(default_factory=dict)
+    #: Largest file per media kind, bytes.
+    max_bytes: Mapping[MediaKind, int] = field(default_factory=dict)
+    media_required: bool = False
+    #: Sends alt text with images.
+    alt_text: bool = False
+    #: Can publish a thread (replies to its own post).
+    threads: bool = False
+    #: Publishing twice with the same idempotency key creates one post, so an ambiguous
+    #: attempt may be retried safely.
+    idempotent_publish: bool = False
+    #: Publishes to one account at once.
+    concurrency: int = 2
+    #: Publishes to this platform at once, across accounts (per worker process).
+    platform_concurrency: int = 10
+    #: Per-account posting quota: at most this many posts per window of seconds (Instagram's
+    #: 24-hour publishing limit, X's daily cap). Over it, a post waits; it does not fail.
+    quota: tuple[int, float] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MediaFile:
+    kind: MediaKind
+    mime: str
+    size: int
+    #: Local copy of the bytes; None when only `telegram_file_id` is known.
+    path: Path | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    file_name: str | None = None
+    alt_text: str | None = None
+    #: Telegram's id for the file, reusable by the same bot without uploading again.
+    telegram_file_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostContent:
+    text: str
+    media: tuple[MediaFile, ...] = ()
+    #: Crier's post id, for adapters that send it along (webhooks).
+    post_id: int | None = None
+    scheduled_at: datetime | None = None
+    #: Telegram formatting of `text` (Bot API message entities, UTF-16 offsets); set only
+    #: for Telegram targets, other platforms get their formatting written into `text`.
+    entities: tuple[dict[str, Any], ...] = ()
+    #: The parts after the first of a thread, published in order as replies, each to the one
+    #: before (`text` and `media` are the first post). Only where `Limits.threads`.
+    thread: tuple[str, ...] = ()
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """Every post's text, the first one included."""
+        return (self.text, *self.thread)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountRef:
+    id: int
+    platform: str
+    label: str
+    #: Non-secret settings (instance URL, channel id).
+    config: Mapping[str, Any] = field(default_factory=dict)
+    #: Decrypted secrets; never logged, never put in an error message.
+    credentials: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishResult:
+    #: The platform's id of the created post.
+    platform_id: str
+    #: Public link to it, if the platform has one.
+    url: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Problem:
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifiedAccount:
+    """What `verify` learnt about an account at connect time; this is what gets stored."""
+
+    #: What the user sees: "@alice.bsky.social", "@news".
+    label: str
+    #: Stable platform identity (DID, account id, channel id): reconnecting it updates the
+    #: existing account instead of adding a duplicate.
+    external_id: str
+    #: Non-secret settings to store (resolved server URL, the platform's own limits).
+    config: Mapping[str, Any] = field(default_factory=dict)
+    #: Secrets to store encrypted; None keeps what the user entered.
+    credentials: Mapping[str, Any] | None = field(default=None, repr=False)
+    #: Shown to the user once, right after connecting (HTML), e.g. a generated signing secret.
+    notice: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectField:
+    """One thing the /connect wizard asks the user for."""
+
+    key: str
+    #: The question, with where to find the answer (HTML: <b>, <i>, <a>, <code>). The bot
+    #: adds the note that a secret answer's message gets deleted.
+    prompt: str
+    #: Secret answers go to credentials (encrypted) and their message is deleted from the chat.
+    secret: bool = False
+    optional: bool = False
+    #: A regular expression the answer must match (full match), checked before verify.
+    pattern: str | None = None
+    #: Shown when the answer does not match `pattern`.
+    hint: str | None = None
+
+
+class Provider(ABC):
+    """One platform."""
+
+    #: Registry key and the `accounts.platform` value.
+    platform: ClassVar[str]
+    #: Name shown to users.
+    display_name: ClassVar[str]
+    #: What /connect asks for, in order; empty when the platform has its own connect flow.
+    connect_fields: ClassVar[tuple[ConnectField, ...]] = ()
+    #: The platform's limits; `limits_for` may refine them per account (a server's own).
+    limits: Limits
+
+    def limits_for(self, account: AccountRef) -> Limits:
+        return self.limits
+
+    def validate(self, post: PostContent, account: AccountRef) -> list[Problem]:
+        """Everything the platform would refuse about this post; pure, no I/O."""
+        return check_limits(self.limits_for(account), post, self.display_name)
+
+    def text_length(self, text: str, account: AccountRef) -> int:
+        """How long the platform considers `text`: what `limits_for(account).max_text` is
+        compared with (the preview and the thread splitter show and use it)."""
+        return count_text(text, self.limits_for(account).counting)
+
+    @abstractmethod
+    async def publish(
+        self, post: PostContent, account: AccountRef, idempotency_key: str
+    ) -> PublishResult:
+        """Publish the post; raise a `ProviderError` subclass when it was not published."""
+
+    async def verify(self, account: AccountRef) -> VerifiedAccount:
+        """Check the credentials against the platform at connect time."""
+        return VerifiedAccount(label=account.label, external_id=str(account.id))
+
+    async def refresh(self, account: AccountRef) -> Mapping[str, Any]:
+        """Return renewed credentials, or raise AuthError when the user must reconnect."""
+        raise AuthError(f"{self.display_name} needs you to reconnect this account.")
+
+
+def check_limits(limits: Limits, post: PostContent, name: str) -> list[Problem]:
+    """The checks every platform shares, driven by its `Limits`."""
+    problems: list[Problem] = []
+    if not post.text.strip() and not post.media:
+        return [Problem(code="empty", message="The post has no text and no media.")]
+    if limits.media_required and not post.media:
+        problems.append(Problem(code="media_required", message=f"{name} needs a photo or video."))
+    max_text = limits.max_caption if post.media and limits.max_caption else limits.max_text
+    length = count_text(post.text, limits.counting)
+    if length > max_text:
+        where = "a caption" if post.media and limits.max_caption else "a post"
+        what = "The first post of the thread" if post.thread else "Text"
+        problems.append(
+            Problem(
+                code="text_too_long",
+                message=f"{what} is {length:,} characters; {name} allows {max_text:,} in {where}.",
+            )
+        )
+    problems.extend(thread_problems(limits, post, name))
+    problems.extend(_media_problems(limits, post, name))
+    return problems
+
+
+def thread_problems(limits: Limits, post: PostContent, name: str) -> list[Problem]:
+    """A thread where the platform has none, empty parts, and parts over the text limit
+    (the first part is `post.text`, checked with the rest of the post)."""
+    if not post.thread:
+        return []
+    if not limits.threads:
+        return [Problem(code="no_threads", message=f"{name} can't publish a thread.")]
+    problems: list[Problem] = []
+    total = len(post.parts)
+    for number, part in enumerate(post.thread, start=2):
+        if not part.strip():
+            problems.append(
+                Problem(code="empty_part", message=f"Part {number} of {total} has no text.")
+            )
+            continue
+        length = count_text(part, limits.counting)
+        if length > limits.max_text:
+            problems.append(
+                Problem(
+                    code="text_too_long",
+                    message=(
+                        f"Part {number} of {total} is {length:,} characters; {name} allows "
+                        f"{limits.max_text:,}."
+                    ),
+                )
+            )
+    return problems
+
+
+def _media_problems(limits: Limits, post: PostContent, name: str) -> list[Problem]:
+    if not post.media:
+        return []
+    if limits.max_media == 0:
+        return [Problem(code="no_media", message=f"{name} takes text only; remove the media.")]
+    problems: list[Problem] = []
+    if len(post.media) > limits.max_media:
+        problems.append(
+            Problem(
+                code="too_many_media",
+                message=f"{len(post.media)} media items; {name} allows {limits.max_media}.",
+            )
+        )
+    images = [m for m in post.media if m.kind == MediaKind.PHOTO]
+    videos = [m for m in post.media if m.kind in (MediaKind.VIDEO, MediaKind.ANIMATION)]
+    if limits.max_images and len(images) > limits.max_images:
+        problems.append(
+            Problem(
+                code="too_many_images",
+                message=f"{len(images)} photos; {name} allows {limits.max_images}.",
+            )
+        )
+    if videos and len(videos) > limits.max_videos:
+        problems.append(
+            Problem(
+                code="too_many_videos",
+                message=f"{len(videos)} videos; {name} allows {limits.max_videos}.",
+            )
+        )
+    if images and videos and not limits.mixed_media:
+        problems.append(
+            Problem(code="mixed_media", message=f"{name} can't mix photos and videos in one post.")
+        )
+    for index, item in enumerate(post.media, start=1):
+        accepted = limits.mime_types.get(item.kind)
+        if accepted is None or (accepted and item.mime not in accepted):
+            problems.append(
+                Problem(
+                    code="media_type",
+                    message=f"Item {index} ({item.mime}) is not a format {name} accepts.",
+                )
+            )
+            continue
+        max_bytes = limits.max_bytes.get(item.kind)
+        if max_bytes is not None and item.size > max_bytes:
+            problems.append(
+                Problem(
+                    code="media_too_large",
+                    message=(
+                        f"Item {index} is {_mb(item.size)}; {name} allows {_mb(max_bytes)} "
+                        f"per {item.kind.value}."
+                    ),
+                )
+            )
+    return problems
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} KB"

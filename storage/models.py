@@ -1,0 +1,461 @@
+"""The tables, as typed SQLAlchemy models. Times are UTC, always timezone-aware in Python."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone, so it is stored naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings so adding a member needs no database type change.
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class Role(enum.StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class UserStatus(enum.StrEnum):
+    ACTIVE = "active"
+    BLOCKED = "blocked"  # the user blocked the bot
+    BANNED = "banned"
+
+
+class AccountStatus(enum.StrEnum):
+    ACTIVE = "active"
+    NEEDS_REAUTH = "needs_reauth"
+    DISABLED = "disabled"
+
+
+class PostStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class TargetStatus(enum.StrEnum):
+    QUEUED = "queued"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"  # an attempt may or may not have reached the platform
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_TARGET_STATUSES
+
+
+FINAL_TARGET_STATUSES = frozenset(
+    {TargetStatus.PUBLISHED, TargetStatus.FAILED, TargetStatus.CANCELLED, TargetStatus.UNKNOWN}
+)
+
+
+class NoticeStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DROPPED = "dropped"  # cannot be delivered (user blocked the bot, chat gone)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    #: Telegram user id.
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    #: Private chat with the bot (equal to the user id in Telegram today).
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    username: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: False until the user confirmed or chose a timezone.
+    timezone_set: Mapped[bool] = mapped_column(default=False)
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.USER)
+    status: Mapped[UserStatus] = mapped_column(_enum(UserStatus), default=UserStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the user was last told about their status (a ban is announced once).
+    status_notice_at: Mapped[datetime | None] = mapped_column()
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (Index("ix_accounts_user", "user_id", "platform"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    #: What the user sees: "@mychannel", "alice.bsky.social".
+    label: Mapped[str] = mapped_column(String(128))
+    #: Stable platform-side identity (channel id, DID) used to spot duplicates.
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    #: Non-secret settings: instance URL, channel username, board.
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Fernet token of the JSON credentials; never clear text.
+    credentials: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[AccountStatus] = mapped_column(
+        _enum(AccountStatus), default=AccountStatus.ACTIVE
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    token_expires_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Media(Base):
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: Path under MEDIA_DIR; files are content-addressed and shared by equal media.
+    storage_key: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # photo, video, animation, document
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column()
+    height: Mapped[int | None] = mapped_column()
+    duration: Mapped[float | None] = mapped_column()
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    alt_text: Mapped[str | None] = mapped_column(Text)
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    telegram_file_unique_id: Mapped[str | None] = mapped_column(String(128))
+    #: What probing found beyond the columns: codecs, fps, container, alpha, orientation.
+    probe: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PostMedia(Base):
+    __tablename__ = "post_media"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="RESTRICT"), index=True)
+
+    media: Mapped[Media] = relationship(lazy="joined")
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_user_status", "user_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[PostStatus] = mapped_column(_enum(PostStatus), default=PostStatus.DRAFT)
+    text: Mapped[str] = mapped_column(Text, default="")
+    #: Per-account text overrides: {"<account id>": "text"}.
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Accounts picked while composing (targets are created from them on confirm).
+    draft_account_ids: Mapped[list[Any]] = mapped_column(default=list)
+    #: The time picked while composing, or the first occurrence once scheduled.
+    publish_at: Mapped[datetime | None] = mapped_column()
+    #: RFC 5545 recurrence rule, evaluated in `timezone`.
+    rrule: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    #: The series' first occurrence as local wall time ("2026-12-24T09:00:00"), so every
+    #: occurrence keeps that time of day across DST changes.
+    dtstart_local: Mapped[str | None] = mapped_column(String(19))
+    #: Telegram formatting of `text` (message entities as Bot API JSON), kept for Telegram
+    #: targets and converted for others.
+    entities: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(lazy="raise")
+    media_links: Mapped[list[PostMedia]] = relationship(
+        order_by=PostMedia.position, cascade="all, delete-orphan", lazy="selectin"
+    )
+    targets: Mapped[list[Target]] = relationship(
+        back_populates="post", order_by="Target.id", lazy="selectin"
+    )
+
+
+class Target(Base):
+    __tablename__ = "targets"
+    __table_args__ = (
+        Index("ix_targets_due", "status", "next_attempt_at"),
+        Index("ix_targets_post", "post_id", "occurrence"),
+        Index("ix_targets_lease", "status", "lease_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    #: Owner, copied from the post so every read can be scoped without a join.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: 0 for a one-off post; n for the n-th occurrence of a recurring one.
+    occurrence: Mapped[int] = mapped_column(default=0)
+    #: The time the user chose (UTC).
+    publish_at: Mapped[datetime] = mapped_column()
+    status: Mapped[TargetStatus] = mapped_column(_enum(TargetStatus), default=TargetStatus.QUEUED)
+    #: When the engine should next try: publish_at at first, later the retry time.
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    #: Stable per target and occurrence; sent to platforms that deduplicate on it.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    platform_post_id: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column()
+    #: Set when the outcome was included in a summary DM; cleared on retry.
+    notified_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="targets")
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+    # Failure-rate alerts and stats read recent attempts by time.
+    __table_args__ = (Index("ix_attempts_started", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column()
+    duration_ms: Mapped[int] = mapped_column()
+    #: published, transient, rate_limited, auth, permanent, ambiguous, abandoned
+    outcome: Mapped[str] = mapped_column(String(20))
+    http_status: Mapped[int | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(64))
+
+
+class Notice(Base):
+    """A DM waiting to be delivered: it stays a row until Telegram accepted it."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    #: Inline keyboard as rows of [label, callback data].
+    buttons: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[NoticeStatus] = mapped_column(_enum(NoticeStatus), default=NoticeStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConversationState(Base):
+    """Where each user is in each conversation, so a restart resumes mid-compose."""
+
+    __tablename__ = "conversation_states"
+    __table_args__ = (UniqueConstraint("name", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    #: JSON of the conversation key tuple, e.g. "[42, 42]".
+    key: Mapped[str] = mapped_column(String(128))
+    state: Mapped[int] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Audit(Base):
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class BroadcastStatus(enum.StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: the user blocked the bot
+    FAILED = "failed"
+
+
+class Broadcast(Base):
+    """An admin's message to many users; its deliveries make it resumable."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[BroadcastStatus] = mapped_column(
+        _enum(BroadcastStatus), default=BroadcastStatus.DRAFT
+    )
+    #: What to send: text, media (ids or Telegram file ids), buttons.
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Who receives it: {"kind": "all" | "with_platform" | "active_days", ...}.
+    segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Messages per second the broadcast may use.
+    rate: Mapped[float] = mapped_column(default=30.0)
+    total: Mapped[int] = mapped_column(default=0)
+    sent: Mapped[int] = mapped_column(default=0)
+    blocked: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    #: The admin's live progress message.
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class Delivery(Base):
+    """One recipient of one broadcast: sent at most once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "user_id"),
+        Index("ix_deliveries_pending", "broadcast_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class Invite(Base):
+    """An invite code for allow-list mode."""
+
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    uses_left: Mapped[int] = mapped_column(default=1)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AllowedUser(Base):
+    """A Telegram user an admin let in (allow-list mode), possibly before they wrote."""
+
+    __tablename__ = "allowed_users"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    #: The invite code used, if any.
+    via_invite: Mapped[str | None] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Alert(Base):
+    """Deduplication of operator alerts: one row per alert key."""
+
+    __tablename__ = "alerts"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sent_at: Mapped[datetime | None] = mapped_column()
+    count: Mapped[int] = mapped_column(default=0)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
+class Slot(Base):
+    """A weekly posting time of one account ("Add to queue" fills the next free one)."""
+
+    __tablename__ = "slots"
+    __table_args__ = (UniqueConstraint("account_id", "weekday", "minute"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    #: 0 = Monday ... 6 = Sunday, in the user's timezone.
+    weekday: Mapped[int] = mapped_column()
+    #: Minutes after local midnight.
+    minute: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Template(Base):
+    """A saved post to start new ones from."""
+
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")
+    entities: Mapped[list[Any]] = mapped_column(default=list)
+    #: Media ids, in order (rows stay owned by the user; clean-up keeps referenced files).
+    media_ids: Mapped[list[Any]] = mapped_column(default=list)
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    account_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,393 @@
+"""The durable publish queue over the `targets` table.
+
+A target is claimed by moving it from `queued` to `publishing` with a lease in one
+statement, so two workers can never hold the same target. PostgreSQL skips rows another
+transaction has locked (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time, which
+makes the same conditional UPDATE atomic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Select, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from storage.models import (
+    Account,
+    AccountStatus,
+    Attempt,
+    Post,
+    PostMedia,
+    Target,
+    TargetStatus,
+    User,
+    UserStatus,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hold:
+    """Targets the engine must leave alone for now (open circuit breakers, full slots)."""
+
+    platforms: frozenset[str] = frozenset()
+    accounts: frozenset[int] = frozenset()
+
+
+NO_HOLD = Hold()
+
+
+def _claimable(hold: Hold) -> tuple[ColumnElement[bool], ...]:
+    conditions: list[ColumnElement[bool]] = [
+        Target.status == TargetStatus.QUEUED,
+        Account.status == AccountStatus.ACTIVE,
+        User.status != UserStatus.BANNED,
+    ]
+    if hold.platforms:
+        conditions.append(Account.platform.not_in(sorted(hold.platforms)))
+    if hold.accounts:
+        conditions.append(Target.account_id.not_in(sorted(hold.accounts)))
+    return tuple(conditions)
+
+
+def _due(now: datetime, hold: Hold = NO_HOLD) -> Select[tuple[int]]:
+    """Queued targets whose time has come and whose account and owner may publish."""
+    return (
+        select(Target.id)
+        .join(Account, Account.id == Target.account_id)
+        .join(User, User.id == Target.user_id)
+        .where(Target.next_attempt_at <= now, *_claimable(hold))
+    )
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    hold: Hold = NO_HOLD,
+) -> list[Target]:
+    """Take up to `limit` due targets for `owner`, earliest first, with post and account loaded."""
+    if limit <= 0:
+        return []
+    # A materialized CTE, not `id IN (subquery)`: PostgreSQL may run such a subquery once per
+    # row, and with SKIP LOCKED each run returns fresh rows, so LIMIT stopped limiting
+    # (measured: 300 claimed with limit 100).
+    candidates = (
+        _due(now, hold)
+        .order_by(Target.next_attempt_at, Target.id)
+        .limit(limit)
+        .with_for_update(of=Target, skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    claimed_ids = list(
+        await session.scalars(
+            update(Target)
+            .where(Target.id == candidates.c.id, Target.status == TargetStatus.QUEUED)
+            .values(
+                status=TargetStatus.PUBLISHING,
+                lease_owner=owner,
+                lease_expires_at=now + lease,
+                attempts=Target.attempts + 1,
+            )
+            .returning(Target.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not claimed_ids:
+        return []
+    result = await session.scalars(
+        select(Target)
+        .where(Target.id.in_(claimed_ids))
+        .order_by(Target.next_attempt_at, Target.id)
+        .options(
+            joinedload(Target.account),
+            joinedload(Target.post).options(
+                joinedload(Post.user),
+                selectinload(Post.media_links).joinedload(PostMedia.media),
+            ),
+        )
+        .execution_options(populate_existing=True)
+    )
+    return list(result.unique())
+
+
+async def next_due(session: AsyncSession, hold: Hold = NO_HOLD) -> datetime | None:
+    """When the earliest claimable target is due (possibly in the past), or None."""
+    # ORDER BY ... LIMIT 1 walks the (status, next_attempt_at) index and stops at the first
+    # claimable row; min() with the joins visited every queued target.
+    return await session.scalar(
+        select(Target.next_attempt_at)
+        .join(Account, Account.id == Target.account_id)
+        .join(User, User.id == Target.user_id)
+        .where(*_claimable(hold))
+        .order_by(Target.next_attempt_at)
+        .limit(1)
+    )
+
+
+async def release(session: AsyncSession, *, target_ids: Sequence[int], owner: str) -> None:
+    """Give back targets claimed but not started (a slot filled up): as if never claimed."""
+    if target_ids:
+        await session.execute(
+            update(Target)
+            .where(
+                Target.id.in_(target_ids),
+                Target.status == TargetStatus.PUBLISHING,
+                Target.lease_owner == owner,
+            )
+            .values(
+                status=TargetStatus.QUEUED,
+                attempts=Target.attempts - 1,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+        )
+
+
+async def renew_leases(
+    session: AsyncSession, *, target_ids: Sequence[int], owner: str, until: datetime
+) -> int:
+    """Extend the leases of targets still being published (a long video upload)."""
+    if not target_ids:
+        return 0
+    result = await session.execute(
+        update(Target)
+        .where(
+            Target.id.in_(target_ids),
+            Target.status == TargetStatus.PUBLISHING,
+            Target.lease_owner == owner,
+        )
+        .values(lease_expires_at=until)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def published_since(
+    session: AsyncSession, account_id: int, since: datetime
+) -> list[datetime]:
+    """When the account's posts went out since `since`, oldest first (for quotas)."""
+    result = await session.scalars(
+        select(Target.published_at)
+        .where(
+            Target.account_id == account_id,
+            Target.status == TargetStatus.PUBLISHED,
+            Target.published_at >= since,
+        )
+        .order_by(Target.published_at)
+    )
+    return [t for t in result if t is not None]
+
+
+def _held_by(target_id: int, owner: str) -> tuple[object, ...]:
+    # Only the lease holder may settle a target: if its lease expired and the target was
+    # recovered, this worker's late outcome must not overwrite the new state.
+    return (
+        Target.id == target_id,
+        Target.status == TargetStatus.PUBLISHING,
+        Target.lease_owner == owner,
+    )
+
+
+async def complete(
+    session: AsyncSession,
+    *,
+    target_id: int,
+    owner: str,
+    platform_post_id: str | None,
+    url: str | None,
+    now: datetime,
+) -> bool:
+    result = await session.execute(
+        update(Target)
+        .where(*_held_by(target_id, owner))
+        .values(
+            status=TargetStatus.PUBLISHED,
+            platform_post_id=platform_post_id,
+            url=url,
+            published_at=now,
+            last_error=None,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def retry_at(
+    session: AsyncSession,
+    *,
+    target_id: int,
+    owner: str,
+    when: datetime,
+    error: str,
+    count_attempt: bool = True,
+) -> bool:
+    values: dict[str, object] = {
+        "status": TargetStatus.QUEUED,
+        "next_attempt_at": when,
+        "last_error": error,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+    if not count_attempt:
+        values["attempts"] = Target.attempts - 1
+    result = await session.execute(update(Target).where(*_held_by(target_id, owner)).values(values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def fail(
+    session: AsyncSession,
+    *,
+    target_id: int,
+    owner: str,
+    error: str,
+    status: TargetStatus = TargetStatus.FAILED,
+) -> bool:
+    """End the target as failed, or as unknown when the attempt may have reached the platform."""
+    result = await session.execute(
+        update(Target)
+        .where(*_held_by(target_id, owner))
+        .values(status=status, last_error=error, lease_owner=None, lease_expires_at=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def expired_leases(session: AsyncSession, now: datetime, limit: int = 100) -> list[Target]:
+    """Targets left `publishing` by a worker that stopped renewing its lease."""
+    result = await session.scalars(
+        select(Target)
+        .where(Target.status == TargetStatus.PUBLISHING, Target.lease_expires_at < now)
+        .order_by(Target.lease_expires_at)
+        .limit(limit)
+        .options(joinedload(Target.account), joinedload(Target.post).joinedload(Post.user))
+    )
+    return list(result)
+
+
+async def release_expired(
+    session: AsyncSession,
+    *,
+    target_id: int,
+    lease_owner: str | None,
+    now: datetime,
+    status: TargetStatus,
+    error: str,
+) -> bool:
+    """Take back one abandoned target, if it is still abandoned by the same owner."""
+    values: dict[str, object] = {
+        "status": status,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error": error,
+    }
+    if status == TargetStatus.QUEUED:
+        values["next_attempt_at"] = now
+    result = await session.execute(
+        update(Target)
+        .where(
+            Target.id == target_id,
+            Target.status == TargetStatus.PUBLISHING,
+            Target.lease_owner == lease_owner,
+            Target.lease_expires_at < now,
+        )
+        .values(values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def record_attempt(
+    session: AsyncSession,
+    *,
+    target_id: int,
+    started_at: datetime,
+    duration_ms: int,
+    outcome: str,
+    http_status: int | None = None,
+    error: str | None = None,
+    worker: str | None = None,
+) -> None:
+    session.add(
+        Attempt(
+            target_id=target_id,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            outcome=outcome,
+            http_status=http_status,
+            error=error,
+            worker=worker,
+        )
+    )
+    await session.flush()
+
+
+async def record_attempts(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
+    """Insert several attempt rows in one statement."""
+    if rows:
+        await session.execute(insert(Attempt), list(rows))
+
+
+Occurrence = tuple[int, int]  # (post id, occurrence)
+
+
+async def settle_occurrences(
+    session: AsyncSession, keys: Iterable[Occurrence], now: datetime
+) -> dict[Occurrence, list[Target]]:
+    """For each occurrence whose targets are all final with some outcome not yet reported:
+    mark them reported and return them (for one summary DM each)."""
+    wanted_set = set(keys)
+    wanted = sorted(wanted_set)
+    if not wanted:
+        return {}
+    # Serialise concurrent settlers of a post (SQLite already runs one writer at a time);
+    # sorted ids keep two settlers from locking in opposite orders.
+    if session.get_bind().dialect.name != "sqlite":
+        post_ids = sorted({post_id for post_id, _ in wanted})
+        await session.execute(
+            select(Post.id).where(Post.id.in_(post_ids)).order_by(Post.id).with_for_update()
+        )
+    rows = await session.scalars(
+        select(Target)
+        # Not a row-value IN: SQLite can't use the (post_id, occurrence) index for that.
+        .where(
+            Target.post_id.in_({p for p, _ in wanted}),
+            Target.occurrence.in_({o for _, o in wanted}),
+        )
+        .order_by(Target.id)
+        .options(joinedload(Target.account))
+        .execution_options(populate_existing=True)
+    )
+    groups: dict[Occurrence, list[Target]] = {}
+    for target in rows:
+        key = (target.post_id, target.occurrence)
+        if key in wanted_set:
+            groups.setdefault(key, []).append(target)
+    settled = {
+        key: targets
+        for key, targets in groups.items()
+        if all(t.status.is_final for t in targets) and any(t.notified_at is None for t in targets)
+    }
+    ids = [t.id for targets in settled.values() for t in targets]
+    if ids:
+        await session.execute(update(Target).where(Target.id.in_(ids)).values(notified_at=now))
+    return settled
+
+
+async def settle_occurrence(
+    session: AsyncSession, *, post_id: int, occurrence: int, now: datetime
+) -> list[Target] | None:
+    """`settle_occurrences` for one occurrence."""
+    return (await settle_occurrences(session, [(post_id, occurrence)], now)).get(
+        (post_id, occurrence)
+    )
+
+
+async def by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Target]:
+    result = await session.scalars(select(Target).where(Target.id.in_(ids)))
+    return list(result)

@@ -1,0 +1,173 @@
+"""Connecting platforms through the bot: Mastodon end to end, webhooks, and secrets at rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from bot.app import Crier
+from bot.config import Settings
+from bot.secrets import WrongKey
+from storage.models import Account, AccountStatus
+from tests.acceptance.conftest import Person, buttons, jpeg
+from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.serve import from_handler, serve
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.webhook_receiver import WebhookReceiver
+
+KEY = Fernet.generate_key().decode()
+
+
+async def stored_accounts(crier: Crier, platform: str) -> list[Account]:
+    async with crier.db.session() as session:
+        return list(await session.scalars(select(Account).where(Account.platform == platform)))
+
+
+async def connect_mastodon(tg: FakeTelegram, person: Person, server: FakeMastodon) -> dict:  # type: ignore[type-arg]
+    menu = await person.says("/connect", "Connect an account")
+    first = await person.presses(menu, "🐘 Mastodon", "step 1 of 2")
+    assert "✖ Cancel" in buttons(first)
+    asked = await person.says(server.base_url, "step 2 of 2")
+    assert "I'll delete your message" in asked["text"]
+    waiting = tg.wait_for(person.user, "onnected")
+    token_message = tg.send_text(person.user, server.token)["message"]
+    connected = await waiting
+    assert token_message["message_id"] in tg.deleted(person.user)
+    return connected
+
+
+async def test_mastodon_connect_then_an_image_post_links_back(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    async with FakeMastodon() as server, Crier(make_settings(crier_encryption_key=KEY)) as crier:
+        await alice.says("/start", "Crier")
+        connected = await connect_mastodon(tg, alice, server)
+        assert "@" in connected["text"]
+        [account] = await stored_accounts(crier, "mastodon")
+        assert account.credentials is not None
+        assert server.token not in account.credentials, "the token is stored in clear"
+        assert account.config["limits"]["max_characters"] == 500
+
+        status = await alice.sends_photo(jpeg(), caption="Hello fediverse")
+        picker = await alice.presses(status, "✅ Done", "Where should it go")
+        label = next(b for b in buttons(picker) if "Mastodon" in b)
+        picker = await alice.presses(picker, label, lambda m: f"✅ {label[3:]}" in buttons(m))
+        ask_time = await alice.presses(picker, "Next ➡", "When?")
+        preview = await alice.presses(ask_time, "⚡ Now", "Preview")
+        scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+        summary = await tg.wait_for(alice.user, "Post #1 is out", after=scheduled["message_id"])
+
+        [posted] = server.statuses
+        assert posted.text == "Hello fediverse"
+        assert len(posted.media) == 1
+        assert posted.media[0].mime == "image/jpeg"
+        assert posted.idempotency_key
+        links = [e.get("url") for e in summary.get("entities", []) if e.get("type") == "text_link"]
+        assert links == [server.status_url(posted.id)]
+
+
+async def test_a_revoked_token_holds_posts_and_asks_to_reconnect(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    async with FakeMastodon() as server, Crier(make_settings(crier_encryption_key=KEY)) as crier:
+        await alice.says("/start", "Crier")
+        await connect_mastodon(tg, alice, server)
+        token = server.token
+        server.valid_tokens.clear()  # revoked on the server
+        status = await alice.says("Held, not lost", "New post")
+        picker = await alice.presses(status, "✅ Done", "Where should it go")
+        label = next(b for b in buttons(picker) if "Mastodon" in b)
+        picker = await alice.presses(picker, label, lambda m: f"✅ {label[3:]}" in buttons(m))
+        ask_time = await alice.presses(picker, "Next ➡", "When?")
+        preview = await alice.presses(ask_time, "⚡ Now", "Preview")
+        scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+        notice = await tg.wait_for(alice.user, "needs reconnecting", after=scheduled["message_id"])
+        assert "not lost" in notice["text"]
+        [account] = await stored_accounts(crier, "mastodon")
+        assert account.status == AccountStatus.NEEDS_REAUTH
+
+        # Reconnecting with a valid token releases the held post.
+        server.valid_tokens.add(token)
+        await connect_mastodon(tg, alice, server)
+        await tg.wait_for(alice.user, "Post #1 is out", timeout=8)
+        assert [s.text for s in server.statuses] == ["Held, not lost"]
+
+
+async def test_webhook_connect_shows_the_signing_secret_once(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    receiver = WebhookReceiver(secret=None)
+    settings = make_settings(crier_encryption_key=KEY, webhook_block_private_hosts=False)
+    async with serve(from_handler(receiver.handle)) as base, Crier(settings) as crier:
+        await alice.says("/start", "Crier")
+        menu = await alice.says("/connect", "Connect an account")
+        await alice.presses(menu, "🔗 Webhook", "step 1")
+        waiting = tg.wait_for(alice.user, "step 2")
+        url_message = tg.send_text(alice.user, f"{base}/hook?token=abc123")["message"]
+        media_mode = await waiting
+        assert "Skip ➡" in buttons(media_mode)
+        after_skip = await alice.presses(media_mode, "Skip ➡", "step 3")
+        connected = await alice.presses(after_skip, "Skip ➡", "Connected")
+        assert url_message["message_id"] in tg.deleted(alice.user)
+        assert "signing secret" in connected["text"]
+        [account] = await stored_accounts(crier, "webhook")
+        assert "abc123" not in (account.credentials or "")
+        assert "abc123" not in account.label
+
+
+async def test_without_an_encryption_key_secret_platforms_are_refused(
+    crier: Crier, alice: Person
+) -> None:
+    await alice.says("/start", "Crier")
+    menu = await alice.says("/connect", "Connect an account")
+    refused = await alice.presses(menu, "🐘 Mastodon", "CRIER_ENCRYPTION_KEY")
+    assert "crier keygen" in refused["text"]
+    assert await stored_accounts(crier, "mastodon") == []
+
+
+async def test_a_wrong_key_at_start_up_is_refused_and_nothing_is_overwritten(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person, tmp_path: Path
+) -> None:
+    async with FakeMastodon() as server:
+        async with Crier(make_settings(crier_encryption_key=KEY)) as crier:
+            await alice.says("/start", "Crier")
+            await connect_mastodon(tg, alice, server)
+            [before] = await stored_accounts(crier, "mastodon")
+
+        other = Fernet.generate_key().decode()
+        with pytest.raises(WrongKey):
+            async with Crier(make_settings(crier_encryption_key=other)):
+                pass
+
+        # Key rotation: the new key first, the old one still listed, reads and keeps working.
+        async with Crier(make_settings(crier_encryption_key=f"{other},{KEY}")) as crier:
+            [after] = await stored_accounts(crier, "mastodon")
+    assert after.credentials == before.credentials
+
+
+async def test_accounts_test_rename_and_disconnect(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    async with FakeMastodon() as server, Crier(make_settings(crier_encryption_key=KEY)) as crier:
+        await alice.says("/start", "Crier")
+        await connect_mastodon(tg, alice, server)
+        listing = await alice.says("/accounts", "Your accounts")
+        test_label = next(b for b in buttons(listing) if b.startswith("🧪"))
+        works = await alice.presses(listing, test_label, "works")
+        assert works
+
+        await alice.presses(listing, "✏️ Rename", "Send a new name")
+        await alice.says("Work toot", "Renamed to Work toot")
+        listing = await alice.says("/accounts", "Work toot")
+
+        question = await alice.presses(listing, "🗑", "Disconnect")
+        await alice.presses(question, "🗑 Yes, disconnect", "Disconnected")
+        [account] = await stored_accounts(crier, "mastodon")
+        assert account.status == AccountStatus.DISABLED
+        assert account.credentials is None
+        listing = await alice.says("/accounts", "Your accounts")
+        assert "Work toot" not in listing["text"]

@@ -1,0 +1,89 @@
+"""The provider contract, as a reusable suite every adapter runs.
+
+An adapter joins by adding a `ContractCase` to `CASES` in `cases.py`: how to build it, a
+valid account, how to fake its platform answering a publish successfully or with a given
+response, and how to tell that alt text was sent.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import httpx
+import respx
+
+from providers.base import AccountRef, MediaFile, MediaKind, PostContent, Provider
+
+ErrorKind = Literal["auth", "rate_limit", "server", "rejected"]
+
+#: A 1x1 JPEG.
+TINY_JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b"
+    "0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e3334"
+    "32ffc0000b080001000101011100ffc4001f0000010501010101010100000000000000000102030405060708"
+    "090a0bffc400b5100002010303020403050504040000017d01020300041105122131410613516107227114"
+    "328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748"
+    "494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798999a"
+    "a2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7"
+    "e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd3ffd9"
+)
+
+
+class ContractCase(ABC):
+    #: Shown in test ids.
+    name: ClassVar[str]
+    #: Strings (tokens, passwords, webhook URLs) that must never appear in an error message.
+    secrets: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def provider(self, http: httpx.AsyncClient) -> Provider:
+        """The adapter under test, using `http` (which respx intercepts)."""
+
+    @abstractmethod
+    def account(self) -> AccountRef:
+        """A connected account with valid-looking config and credentials."""
+
+    @abstractmethod
+    def mock_success(self, router: respx.MockRouter) -> None:
+        """Routes for a whole successful publish (sessions, uploads, the post itself)."""
+
+    @abstractmethod
+    def mock_publish_answer(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception
+    ) -> None:
+        """Routes for a publish whose final create-the-post call gets `answer`."""
+
+    @abstractmethod
+    def error_response(
+        self, kind: ErrorKind, *, retry_after: int = 17, message: str = "Nope"
+    ) -> httpx.Response:
+        """The platform's documented error shape for `kind`, carrying `message`."""
+
+    @abstractmethod
+    def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
+        """Whether the recorded requests carried `alt` as the image's alt text."""
+
+
+def image_post(
+    tmp_path: Path, text: str = "Hello from Crier", alt: str | None = None
+) -> PostContent:
+    path = tmp_path / "tiny.jpg"
+    path.write_bytes(TINY_JPEG)
+    return PostContent(
+        text=text,
+        media=(
+            MediaFile(
+                kind=MediaKind.PHOTO,
+                mime="image/jpeg",
+                size=len(TINY_JPEG),
+                path=path,
+                width=1,
+                height=1,
+                alt_text=alt,
+                file_name="tiny.jpg",
+            ),
+        ),
+        post_id=7,
+    )

@@ -1,0 +1,144 @@
+"""A provider whose answers a test scripts, for fault injection in the engine.
+
+Each publish takes the next step of the script (the last step repeats):
+
+    "ok"            published
+    "500"           TransientError (server error)
+    "timeout"       TransientError(ambiguous=True): the request may have gone out
+    "429:<s>"       RateLimited(retry_after=s)
+    "401"           AuthError
+    "400"           PermanentError
+    "block"         wait until `release()` is called, then publish
+
+It keeps what a real platform would: one post per idempotency key when `idempotent`
+(a repeat returns the first post), every call in `calls`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from providers.base import (
+    AccountRef,
+    Limits,
+    MediaKind,
+    PostContent,
+    Provider,
+    PublishResult,
+    VerifiedAccount,
+)
+from providers.errors import AuthError, PermanentError, RateLimited, TransientError
+
+
+@dataclass(frozen=True)
+class Call:
+    idempotency_key: str
+    text: str
+    token: str | None
+
+
+class ScriptedProvider(Provider):
+    platform: ClassVar[str] = "scripted"
+    display_name: ClassVar[str] = "Scripted"
+
+    def __init__(
+        self,
+        script: list[str] | None = None,
+        *,
+        idempotent: bool = False,
+        refresh_to: str | None = None,
+        concurrency: int = 2,
+        platform_concurrency: int = 10,
+        quota: tuple[int, float] | None = None,
+    ) -> None:
+        self.script = list(script or ["ok"])
+        self.limits = Limits(
+            max_text=1000,
+            max_media=4,
+            max_images=4,
+            mime_types={MediaKind.PHOTO: frozenset()},
+            idempotent_publish=idempotent,
+            concurrency=concurrency,
+            platform_concurrency=platform_concurrency,
+            quota=quota,
+        )
+        #: The token `refresh` hands out; None: refreshing is impossible.
+        self.refresh_to = refresh_to
+        #: Tokens the platform accepts; the account's token must be among them.
+        self.valid_tokens: set[str] | None = None
+        self.calls: list[Call] = []
+        #: Posts that exist on the platform, by idempotency key (or call number).
+        self.posts: dict[str, str] = {}
+        self.refreshes = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._gate = asyncio.Event()
+        self.blocked = asyncio.Event()
+
+    def release(self) -> None:
+        self._gate.set()
+
+    async def publish(
+        self, post: PostContent, account: AccountRef, idempotency_key: str
+    ) -> PublishResult:
+        token = account.credentials.get("token")
+        self.calls.append(Call(idempotency_key, post.text, token))
+        step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(step, post, token, idempotency_key)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(
+        self, step: str, post: PostContent, token: str | None, key: str
+    ) -> PublishResult:
+        if self.valid_tokens is not None and token not in self.valid_tokens:
+            raise AuthError("Scripted: the token was revoked")
+        if step == "ok":
+            await asyncio.sleep(0)
+        elif step == "block":
+            # The platform has it; the answer waits until the test releases it.
+            post_id = self._record(key)
+            self.blocked.set()
+            await self._gate.wait()
+            return PublishResult(platform_id=post_id, url=f"https://scripted.example/p/{post_id}")
+        elif step == "500":
+            raise TransientError("Scripted had a server error (500)", http_status=500)
+        elif step == "timeout":
+            self._record(key)
+            raise TransientError("Scripted did not answer in time", ambiguous=True)
+        elif step.startswith("429:"):
+            raise RateLimited(float(step[4:]), "Scripted rate limit")
+        elif step == "401":
+            raise AuthError("Scripted refused the token", http_status=401)
+        elif step == "400":
+            raise PermanentError("Scripted rejected the post: too spicy", http_status=400)
+        else:
+            raise AssertionError(f"unknown step {step!r}")
+        post_id = self._record(key)
+        return PublishResult(platform_id=post_id, url=f"https://scripted.example/p/{post_id}")
+
+    def _record(self, key: str) -> str:
+        if self.limits.idempotent_publish and key in self.posts:
+            return self.posts[key]
+        post_id = str(len(self.posts) + 1)
+        self.posts[key if self.limits.idempotent_publish else f"{key}#{post_id}"] = post_id
+        return post_id
+
+    def published_keys(self) -> list[str]:
+        return [key.split("#")[0] for key in self.posts]
+
+    async def verify(self, account: AccountRef) -> VerifiedAccount:
+        handle = str(account.config.get("handle") or account.label)
+        return VerifiedAccount(label=handle, external_id=handle)
+
+    async def refresh(self, account: AccountRef) -> Mapping[str, Any]:
+        self.refreshes += 1
+        if self.refresh_to is None:
+            raise AuthError("Scripted needs you to reconnect this account.")
+        return {"token": self.refresh_to}

@@ -1,0 +1,248 @@
+"""A post's media per account: compose-time checks without encoding, publish-time adaptation."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import ExifTags, Image
+
+from bot.media import storage_key
+from bot.media_adapt import expect
+from bot.media_prepare import check, item_label, media_info, prepare_for, profile_of
+from bot.media_probe import MediaInfo, probe
+from bot.media_profile import NotAdaptable
+from providers.base import AccountRef, MediaFile, MediaKind, PostContent, Severity
+from providers.bluesky import BlueskyProvider
+from providers.dryrun import DryRunProvider
+from providers.errors import PermanentError
+from providers.telegram_channel import TelegramChannelProvider
+from storage.models import Account, Media, Post, PostMedia
+from tests import media_samples as samples
+
+BLUESKY_REF = AccountRef(id=2, platform="bluesky", label="@a.test")
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def bluesky(http: httpx.AsyncClient) -> BlueskyProvider:
+    return BlueskyProvider(http, link_previews=False)
+
+
+@pytest.fixture
+def telegram(http: httpx.AsyncClient) -> TelegramChannelProvider:
+    return TelegramChannelProvider(http, token="1:T", api_base_url="http://127.0.0.1:9/bot")
+
+
+def stored(media_dir: Path, source: Path, **row: object) -> Media:
+    """A media row for `source`, its file placed in the store as the bot leaves it."""
+    info = probe(source)
+    target = media_dir / storage_key(info.sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(source.read_bytes())
+    extras = {
+        k: v
+        for k, v in dataclasses.asdict(info).items()
+        if k in ("fps", "video_codec", "container", "has_alpha", "orientation", "has_location")
+    }
+    fields: dict[str, object] = {
+        "id": len(list(media_dir.rglob("*"))),
+        "user_id": 1,
+        "sha256": info.sha256,
+        "storage_key": storage_key(info.sha256),
+        "kind": info.kind.value,
+        "mime": info.mime,
+        "size": info.size,
+        "width": info.width,
+        "height": info.height,
+        "duration": info.duration,
+        "probe": extras,
+        **row,
+    }
+    return Media(**fields)
+
+
+def draft(*media: Media, text: str = "Hello") -> Post:
+    post = Post(id=7, user_id=1, text=text, overrides={})
+    post.media_links = [
+        PostMedia(post_id=7, position=i, media_id=m.id, media=m) for i, m in enumerate(media)
+    ]
+    return post
+
+
+def account(platform: str, account_id: int = 2) -> Account:
+    return Account(id=account_id, user_id=1, platform=platform, label=f"@{platform}", config={})
+
+
+# -- expect: what adapt will make of a file, without encoding ---------------------------------
+
+
+def test_expect_projects_a_large_photo_to_its_limit_without_encoding(
+    tmp_path: Path, bluesky: BlueskyProvider
+) -> None:
+    path = samples.noisy_jpeg(tmp_path / "big.jpg", (3000, 2000))
+    info = probe(path)
+    assert info.size > 1_000_000
+    path.unlink()  # no file needed: only what probing stored
+    projected = expect(info, profile_of(bluesky, BLUESKY_REF))
+    assert projected.size == 1_000_000
+    assert (projected.width, projected.height, projected.mime) == (3000, 2000, "image/jpeg")
+
+
+def test_expect_converts_heic_and_refuses_video_where_none_is_taken(
+    tmp_path: Path, bluesky: BlueskyProvider
+) -> None:
+    profile = profile_of(bluesky, BLUESKY_REF)
+    heic = probe(samples.heic(tmp_path / "photo.heic"))
+    assert expect(heic, profile).mime == "image/jpeg"
+    clip = probe(samples.mp4(tmp_path / "clip.mp4", seconds=0.4))
+    with pytest.raises(NotAdaptable) as caught:
+        expect(clip, profile)
+    assert caught.value.code == "no_video"
+    assert "Bluesky doesn't take videos" in str(caught.value)
+
+
+def test_media_info_round_trips_the_probe_facts(tmp_path: Path) -> None:
+    row = stored(tmp_path, samples.sideways_jpeg(tmp_path / "side.jpg"))
+    info = media_info(row)
+    assert info == probe(tmp_path / "side.jpg")
+    assert info.orientation == 6
+    assert info.has_location
+
+
+def test_item_labels_say_which_item() -> None:
+    assert item_label(MediaKind.PHOTO, 2, 3) == "Photo 2 of 3"
+    assert item_label(MediaKind.VIDEO, 1, 1) == "Video"
+
+
+# -- check: per-account problems at compose time ------------------------------------------------
+
+
+async def test_a_video_is_a_problem_for_bluesky_only(
+    tmp_path: Path, bluesky: BlueskyProvider
+) -> None:
+    clip = stored(tmp_path, samples.mp4(tmp_path / "clip.mp4", seconds=0.4))
+    post = draft(clip)
+    on_bluesky = check(post, account("bluesky"), bluesky, tmp_path)
+    on_dry_run = check(post, account("dryrun", 3), DryRunProvider(), tmp_path)
+    assert [p.code for p in on_bluesky] == ["no_video"]
+    assert on_bluesky[0].message == "Video: Bluesky doesn't take videos here."
+    assert on_bluesky[0].severity is Severity.ERROR
+    assert on_dry_run == []
+
+
+async def test_a_photo_too_large_for_bluesky_is_no_problem_since_it_will_shrink(
+    tmp_path: Path, bluesky: BlueskyProvider
+) -> None:
+    big = stored(tmp_path, samples.noisy_jpeg(tmp_path / "big.jpg", (3000, 2000)))
+    assert big.size > 1_000_000
+    assert check(draft(big), account("bluesky"), bluesky, tmp_path) == []
+
+
+async def test_mixed_items_name_the_one_that_cannot_go(
+    tmp_path: Path, bluesky: BlueskyProvider
+) -> None:
+    photo = stored(tmp_path, samples.jpeg(tmp_path / "a.jpg"))
+    gif = stored(tmp_path, samples.gif_animation(tmp_path / "b.gif"), id=99)
+    problems = check(draft(photo, gif), account("bluesky"), bluesky, tmp_path)
+    assert [(p.code, p.message.split(":")[0]) for p in problems] == [("no_animation", "GIF 2 of 2")]
+
+
+async def test_a_released_file_is_reported_not_crashed_on(
+    tmp_path: Path, bluesky: BlueskyProvider
+) -> None:
+    photo = stored(tmp_path, samples.jpeg(tmp_path / "a.jpg"), storage_key="")
+    [problem] = check(draft(photo), account("bluesky"), bluesky, tmp_path)
+    assert problem.code == "media_missing"
+
+
+# -- prepare_for: what each provider is handed ------------------------------------------------
+
+
+async def test_prepare_shrinks_for_bluesky_strips_location_and_drops_the_telegram_id(
+    tmp_path: Path, bluesky: BlueskyProvider
+) -> None:
+    source = samples.noisy_jpeg(tmp_path / "big.jpg", (3000, 2000), exif=samples.gps_exif())
+    row = stored(tmp_path / "media", source, telegram_file_id="AgAD-photo", alt_text="A field")
+    content = await prepare_for(draft(row), account("bluesky"), bluesky, tmp_path / "media")
+    [item] = content.media
+    assert item.path is not None
+    assert item.path.is_relative_to(tmp_path / "media" / "derived")
+    assert item.size == item.path.stat().st_size <= 1_000_000
+    assert item.width is not None
+    assert item.height is not None
+    assert abs(item.height - item.width * 2000 / 3000) <= 1
+    assert item.telegram_file_id is None  # Telegram's copy is not what is sent
+    assert item.alt_text == "A field"
+    with Image.open(item.path) as image:
+        assert not image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    assert content.text == "Hello"
+    assert content.post_id == 7
+
+
+async def test_prepare_keeps_an_unchanged_photo_and_its_telegram_id(
+    tmp_path: Path, telegram: TelegramChannelProvider
+) -> None:
+    row = stored(tmp_path, samples.jpeg(tmp_path / "ok.jpg"), telegram_file_id="AgAD-photo")
+    content = await prepare_for(draft(row), account("telegram"), telegram, tmp_path)
+    [item] = content.media
+    assert item.telegram_file_id == "AgAD-photo"
+    assert item.path == tmp_path / row.storage_key
+
+
+async def test_prepare_accepts_plain_content_and_an_account_ref(
+    tmp_path: Path, bluesky: BlueskyProvider
+) -> None:
+    source = samples.sideways_jpeg(tmp_path / "side.jpg")
+    item = MediaFile(kind=MediaKind.PHOTO, mime="image/jpeg", size=1, path=source)
+    content = await prepare_for(
+        PostContent(text="x", media=(item,)), BLUESKY_REF, bluesky, tmp_path
+    )
+    [sent] = content.media
+    assert (sent.width, sent.height) == (40, 80)  # turned upright
+    assert sent.path != source
+
+
+async def test_prepare_fails_permanently_for_what_cannot_go_or_is_gone(
+    tmp_path: Path, bluesky: BlueskyProvider
+) -> None:
+    clip = stored(tmp_path, samples.mp4(tmp_path / "clip.mp4", seconds=0.4))
+    with pytest.raises(PermanentError, match="doesn't take videos"):
+        await prepare_for(draft(clip), account("bluesky"), bluesky, tmp_path)
+    gone = stored(tmp_path, samples.jpeg(tmp_path / "a.jpg"), storage_key="")
+    with pytest.raises(PermanentError, match="cleaned up"):
+        await prepare_for(draft(gone), account("bluesky"), bluesky, tmp_path)
+    deleted = stored(tmp_path, samples.jpeg(tmp_path / "b.jpg", color=(1, 2, 3)))
+    (tmp_path / deleted.storage_key).unlink()
+    with pytest.raises(PermanentError, match="missing"):
+        await prepare_for(draft(deleted), account("bluesky"), bluesky, tmp_path)
+
+
+def test_media_info_ignores_unknown_probe_keys() -> None:
+    row = Media(
+        kind="photo",
+        mime="image/png",
+        size=10,
+        sha256="0" * 64,
+        width=2,
+        height=1,
+        duration=None,
+        probe={"has_alpha": True, "future_fact": 1},
+    )
+    assert media_info(row) == MediaInfo(
+        kind=MediaKind.PHOTO,
+        mime="image/png",
+        size=10,
+        sha256="0" * 64,
+        width=2,
+        height=1,
+        has_alpha=True,
+    )
