@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -196,7 +197,7 @@ class Engine:
                 continue
             task = asyncio.create_task(self._publish(target), name=f"publish:{target.id}")
             self._tasks.add(task)
-            task.add_done_callback(lambda t, tid=target.id: self._finished(t, tid))
+            task.add_done_callback(partial(self._finished, target_id=target.id))
             started += 1
         if give_back:
             await self._db.run(lambda s: queue.release(s, target_ids=give_back, owner=self.owner))
@@ -221,7 +222,7 @@ class Engine:
             if account_id not in allowed:
                 since = now - timedelta(seconds=window)
                 done = await self._db.run(
-                    lambda s, a=account_id, since=since: queue.published_since(s, a, since)
+                    partial(queue.published_since, account_id=account_id, since=since)
                 )
                 running = self.slots.running_for(account_id)
                 allowed[account_id] = limit - len(done) - running
@@ -238,8 +239,13 @@ class Engine:
                 waiting.append((target, frees_at[account_id], reason))
         for target, when, reason in waiting:
             await self._db.run(
-                lambda s, t=target, w=when, r=reason: queue.retry_at(
-                    s, target_id=t.id, owner=self.owner, when=w, error=r, count_attempt=False
+                partial(
+                    queue.retry_at,
+                    target_id=target.id,
+                    owner=self.owner,
+                    when=when,
+                    error=reason,
+                    count_attempt=False,
                 )
             )
             self.wake_at(when)
@@ -413,9 +419,7 @@ class Engine:
             until = self._clock() + self.config.lease
             try:
                 await self._db.run(
-                    lambda s, ids=ids, until=until: queue.renew_leases(
-                        s, target_ids=ids, owner=self.owner, until=until
-                    )
+                    partial(queue.renew_leases, target_ids=ids, owner=self.owner, until=until)
                 )
             except Exception:
                 log.exception("could not renew leases; retrying at the next beat")

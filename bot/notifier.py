@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -72,7 +73,7 @@ class Notifier:
             while True:
                 now = self._clock()
                 batch = await self._db.run(
-                    lambda s, now=now: notices.claim(s, now=now, lease=LEASE, limit=BATCH)
+                    partial(notices.claim, now=now, lease=LEASE, limit=BATCH)
                 )
                 if not batch:
                     break

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,7 +90,7 @@ class OutcomeWriter:
             records = [record for record, _ in batch]
             results: list[Written | BaseException]
             try:
-                results = list(await self._db.run(lambda s, r=records: self.write(s, r)))
+                results = list(await self._db.run(partial(self.write, batch=records)))
             except Exception:
                 log.exception("recording %d outcomes together failed; one by one", len(batch))
                 results = [await self._write_alone(record) for record in records]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +54,7 @@ def _claimable(hold: Hold) -> tuple[ColumnElement[bool], ...]:
     return tuple(conditions)
 
 
-def _due(now: datetime, hold: Hold = NO_HOLD) -> Select[tuple[int]]:
+def _due(now: datetime, hold: Hold = NO_HOLD) -> Select[Any]:
     """Queued targets whose time has come and whose account and owner may publish."""
     return (
         select(Target.id)
@@ -185,7 +186,7 @@ async def published_since(
     return [t for t in result if t is not None]
 
 
-def _held_by(target_id: int, owner: str) -> tuple[object, ...]:
+def _held_by(target_id: int, owner: str) -> tuple[ColumnElement[bool], ...]:
     # Only the lease holder may settle a target: if its lease expired and the target was
     # recovered, this worker's late outcome must not overwrite the new state.
     return (

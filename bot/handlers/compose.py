@@ -8,8 +8,12 @@ compose_<step>.py.
 
 from __future__ import annotations
 
+from typing import Any
+
+from telegram import Update
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -58,7 +62,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     # issue 6: editing a scheduled post. Every edit step can be left the same ways, and the
     # compose flow's own buttons are refused there instead of ending the edit.
-    leave_edit = [
+    leave_edit: list[BaseHandler[Update, Any, Any]] = [
         CallbackQueryHandler(editor.discard, pattern=r"^e:discard$"),
         CommandHandler("abort", editor.discard),
         CallbackQueryHandler(editor.stray, pattern=r"^c:"),

@@ -63,8 +63,8 @@ async def add_content(update: Update, context: CustomContext) -> int:
         name = f"draft-status:{message.chat_id}"
         for job in context.job_queue.get_jobs_by_name(name):
             job.schedule_removal()
-        context.job_queue.run_once(
-            _album_settled,
+        context.job_queue.run_once(  # PTB leaves the job's context type unbound here
+            _album_settled,  # type: ignore[arg-type]
             ALBUM_SETTLE_SECONDS,
             chat_id=message.chat_id,
             user_id=uid,

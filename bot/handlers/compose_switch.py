@@ -7,7 +7,8 @@ answer (a restart forgets it, and the user is asked to send it again).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Message, Update
 
@@ -22,7 +23,7 @@ from bot.handlers.drafts import describe
 from bot.posting import ComposeError
 from bot.services import CustomContext
 
-Step = Callable[[Update, CustomContext], Awaitable[int | None]]
+Step = Callable[[Update, CustomContext], Coroutine[Any, Any, int | None]]
 
 #: Messages kept waiting for the answer, at most (an album has up to 10).
 MAX_WAITING = 10
