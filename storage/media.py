@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import templates
@@ -89,8 +89,9 @@ async def set_alt_text(
 
 
 def _needed_media(cutoff: datetime) -> Select[int]:
-    """Ids of media a post may still publish: drafts, recurring series, posts with a target
-    not final, and posts finished (or changed) less than the retention period ago."""
+    """Ids of media a post may still publish: drafts, posts with a target not final (a live
+    series always has its next occurrence queued), and posts finished (or changed) less than
+    the retention period ago."""
     unfinished = exists().where(
         Target.post_id == Post.id,
         or_(Target.status.not_in(list(FINAL_TARGET_STATUSES)), Target.updated_at >= cutoff),
@@ -98,7 +99,6 @@ def _needed_media(cutoff: datetime) -> Select[int]:
     needed_posts = select(Post.id).where(
         or_(
             Post.status == PostStatus.DRAFT,
-            and_(Post.status == PostStatus.SCHEDULED, Post.rrule.is_not(None)),
             Post.updated_at >= cutoff,
             unfinished,
         )

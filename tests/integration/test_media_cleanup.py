@@ -106,7 +106,8 @@ async def test_clean_up_removes_only_orphaned_files(db: Database, tmp_path: Path
     store = Store(tmp_path / "media")
     in_draft = store.put("in a draft")
     queued = store.put("queued to publish")
-    recurring = store.put("recurring series")
+    recurring = store.put("recurring series, next one queued")
+    series_ended = store.put("series that ended a month ago")
     published_long_ago = store.put("published a month ago")
     published_recently = store.put("published yesterday")
     shared = store.put("published, and in another user's draft")
@@ -134,8 +135,17 @@ async def test_clean_up_removes_only_orphaned_files(db: Database, tmp_path: Path
             1,
             alice,
             await _row(s, 1, recurring[0]),
-            status=TargetStatus.PUBLISHED,
+            status=TargetStatus.QUEUED,
             rrule="FREQ=WEEKLY",
+        )
+        # Its last occurrence went out: the rule alone doesn't keep the file.
+        await _post(
+            s,
+            1,
+            alice,
+            await _row(s, 1, series_ended[0]),
+            status=TargetStatus.PUBLISHED,
+            rrule="FREQ=WEEKLY;COUNT=4",
         )
         await _post(
             s, 1, alice, await _row(s, 1, published_long_ago[0]), status=TargetStatus.PUBLISHED
@@ -166,7 +176,7 @@ async def test_clean_up_removes_only_orphaned_files(db: Database, tmp_path: Path
         dropped_recently,
         no_row_new,
     ]
-    gone = [published_long_ago, dropped_draft, no_row_old]
+    gone = [published_long_ago, series_ended, dropped_draft, no_row_old]
     assert [path.exists() for _, path in kept] == [True] * len(kept)
     assert [path.exists() for _, path in gone] == [False] * len(gone)
     assert not any(path.exists() for path in stale_derived)
@@ -174,9 +184,9 @@ async def test_clean_up_removes_only_orphaned_files(db: Database, tmp_path: Path
     assert not any(path.exists() for path in unused_derived)  # original kept, cache unused
     assert unrelated.exists()
     assert not leftover.exists()
-    assert report.files_deleted == 3
+    assert report.files_deleted == 4
     assert report.derived_deleted == 4
-    assert (report.rows_deleted, report.rows_released) == (1, 2)
+    assert (report.rows_deleted, report.rows_released) == (1, 3)
 
     async def rows(s: AsyncSession) -> dict[tuple[str, int], str]:
         found = await s.scalars(select(Media).order_by(Media.id))
@@ -185,6 +195,7 @@ async def test_clean_up_removes_only_orphaned_files(db: Database, tmp_path: Path
     after = await db.run(rows)
     # The finished posts keep their media rows as history, without a file.
     assert after[(published_long_ago[0], 1)] == ""
+    assert after[(series_ended[0], 1)] == ""
     assert after[(shared[0], 1)] == ""
     assert after[(shared[0], 2)] == storage_key(shared[0])
     assert (dropped_draft[0], 1) not in after
