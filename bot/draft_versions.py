@@ -36,10 +36,12 @@ async def split_draft(services: Services, user_id: int, account_id: int) -> list
         post = await _chosen_draft(session, user_id, account_id)
         account = await accounts.get(session, user_id, account_id)
         assert account is not None  # _chosen_draft checked it
-        source = overrides.source_text(post.text, post.overrides, account_id)
+        source, origin = overrides.thread_source(
+            post.text, post.entities, post.overrides, account_id, account.platform
+        )
         rows = [link.media for link in post.media_links]
         parts = thread_for(services, account, source, rows)
-        post.overrides = overrides.with_thread(post.overrides, account_id, parts, source)
+        post.overrides = overrides.with_thread(post.overrides, account_id, parts, source, origin)
         return parts
 
     return await services.db.run(work)

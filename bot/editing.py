@@ -331,17 +331,18 @@ async def split(services: Services, user_id: int, draft: EditDraft, account_id: 
     if account_id not in draft.account_ids:
         raise EditError("That account isn't on this post any more.")
 
-    async def work(session: AsyncSession) -> list[str]:
+    async def work(session: AsyncSession) -> tuple[list[str], str, str | None]:
         account = await accounts.get(session, user_id, account_id)
         if account is None:
             raise EditError("That account isn't one of yours.")
         rows = await post_edits.media_rows(session, user_id, draft.media_ids)
-        source = overrides.source_text(draft.text, draft.overrides, account_id)
-        return thread_for(services, account, source, rows)
+        source, origin = overrides.thread_source(
+            draft.text, draft.entities, draft.overrides, account_id, account.platform
+        )
+        return thread_for(services, account, source, rows), source, origin
 
-    parts = await services.db.run(work)
-    source = overrides.source_text(draft.text, draft.overrides, account_id)
-    draft.overrides = overrides.with_thread(draft.overrides, account_id, parts, source)
+    parts, source, origin = await services.db.run(work)
+    draft.overrides = overrides.with_thread(draft.overrides, account_id, parts, source, origin)
     return parts
 
 

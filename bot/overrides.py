@@ -1,15 +1,19 @@
 """Per-account versions of a post's text, as stored in `posts.overrides`.
 
 `overrides["<account id>"]` is either the account's own text ("Customize for X"), or
-`{"thread": [part, ...], "source": text}`: the text split into a numbered thread for that
-account, with the text it was split from, so editing the post's text drops a thread made
-from the old text (and keeps one made from the account's own text).
+`{"thread": [part, ...], "source": text, "post": text}`: the text split into a numbered
+thread for that account, with the text it was split from (as the platform gets it, links
+written out) and, when that came from the post's text, the post's text, so editing the
+post's text drops a thread made from the old text (and keeps one made from the account's
+own text).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from bot import formatting
 
 
 def _value(overrides: Mapping[str, Any] | None, account_id: int) -> Any:
@@ -31,15 +35,24 @@ def is_thread(overrides: Mapping[str, Any] | None, account_id: int) -> bool:
     return isinstance(value, Mapping) and bool(value.get("thread"))
 
 
-def source_text(text: str, overrides: Mapping[str, Any] | None, account_id: int) -> str:
-    """What the account gets as one text: its own text, the text its thread was split from,
-    or the post's text (what "Split into a thread" splits)."""
+def thread_source(
+    text: str,
+    entities: Sequence[Mapping[str, Any]] | None,
+    overrides: Mapping[str, Any] | None,
+    account_id: int,
+    platform: str,
+) -> tuple[str, str | None]:
+    """What "Split into a thread" splits for the account, and the post's text it comes
+    from (None: the account's own text). The post's text is split as the platform gets it,
+    links written out, so no part loses a link its words pointed to."""
     value = _value(overrides, account_id)
     if isinstance(value, str):
-        return value
+        return value, None
     if isinstance(value, Mapping) and isinstance(value.get("source"), str):
-        return str(value["source"])
-    return text
+        origin = value.get("post")
+        return str(value["source"]), origin if isinstance(origin, str) else None
+    plain, _ = formatting.for_platform(platform, text, entities or ())
+    return plain, text
 
 
 def with_text(
@@ -55,14 +68,22 @@ def with_text(
 
 
 def with_thread(
-    overrides: Mapping[str, Any] | None, account_id: int, thread: Sequence[str], source: str
+    overrides: Mapping[str, Any] | None,
+    account_id: int,
+    thread: Sequence[str],
+    source: str,
+    post_text: str | None = None,
 ) -> dict[str, Any]:
-    """A copy with the account's thread set (a one-part "thread" is just its own text)."""
+    """A copy with the account's thread set (a one-part "thread" is just its own text).
+    `post_text`: the post's text `source` was made from, so changing it drops the thread."""
     updated = dict(overrides or {})
     if len(thread) == 1:
         updated[str(account_id)] = thread[0]
     else:
-        updated[str(account_id)] = {"thread": list(thread), "source": source}
+        value: dict[str, Any] = {"thread": list(thread), "source": source}
+        if post_text is not None:
+            value["post"] = post_text
+        updated[str(account_id)] = value
     return updated
 
 
@@ -71,7 +92,7 @@ def after_text_change(overrides: Mapping[str, Any] | None, old_text: str) -> dic
     return {
         key: value
         for key, value in (overrides or {}).items()
-        if not (isinstance(value, Mapping) and value.get("source") == old_text)
+        if not (isinstance(value, Mapping) and old_text in (value.get("source"), value.get("post")))
     }
 
 

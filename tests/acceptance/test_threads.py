@@ -134,3 +134,37 @@ async def test_a_long_post_goes_out_as_a_thread_of_replies_on_mastodon_and_blues
     assert second["reply"]["parent"]["uri"] == uri[first["text"]]
     assert third["reply"]["root"]["uri"] == uri[first["text"]]
     assert third["reply"]["parent"]["uri"] == uri[second["text"]]
+
+
+async def test_a_formatted_text_split_into_a_thread_keeps_its_links_written_out(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person, bsky: FakeBluesky
+) -> None:
+    # A link hidden behind words ("the announcement") in the middle of the long text: the
+    # parts are cut from the text as Mastodon gets it, with the address written out.
+    words = "the announcement"
+    text = f"{TEXT[:400]} Read {words} today. {TEXT[400:]}"
+    link = {"type": "text_link", "offset": text.index(words), "length": len(words)}
+    link["url"] = "https://example.com/launch"
+    settings = make_settings(crier_encryption_key=KEY)
+    async with FakeMastodon(max_characters=300) as server, Crier(settings) as crier:
+        await alice.says("/start", "Crier")
+        await connected(crier, alice, bsky, server)
+        waiting = tg.wait_for(alice.user, "New post")
+        tg._user_message(alice.user, {"text": text, "entities": [link]})
+        status = await waiting
+        picker = await alice.presses(status, "✅ Done", "Where should it go")
+        label = f"{MASTODON} · Mastodon"
+        picker = await alice.presses(picker, f"▫️ {label}", picked(label))
+        ask_time = await alice.presses(picker, "Next ➡", "When?")
+        preview = await alice.presses(ask_time, "⚡ Now", "Preview")
+        preview = await alice.presses(
+            preview, f"🧵 Split into a thread for {MASTODON}", lambda m: "🧵 Thread of" in m["text"]
+        )
+        scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+        await tg.wait_for(alice.user, "Post #1 is out", after=scheduled["message_id"], timeout=15)
+
+    toots = [s.text for s in server.statuses]
+    assert len(toots) >= 3
+    assert all(len(t) <= 300 for t in toots)
+    written_out = text.replace(words, f"{words} (https://example.com/launch)")
+    assert " ".join(strip_number(t) for t in toots) == written_out

@@ -249,7 +249,21 @@ def test_overrides_hold_an_own_text_or_a_thread_and_mapping_reads_both() -> None
     assert (post_text(post, 7), post_thread(post, 7)) == ("Own words", ())
     assert (post_text(post, 8), post_thread(post, 8)) == ("One 1/2", ("Two 2/2",))
     assert (post_text(post, 9), post_thread(post, 9)) == ("One Two", ())
-    assert overrides.source_text(post.text, stored, 8) == "One Two"
+    assert overrides.thread_source(post.text, (), stored, 8, "bluesky") == ("One Two", None)
+    assert overrides.thread_source(post.text, (), stored, 7, "bluesky") == ("Own words", None)
     # Editing the post's text drops the thread split from it, not the account's own text.
     assert overrides.after_text_change(stored, "One Two") == {"7": "Own words"}
     assert overrides.with_text(stored, 7, None) == {"8": stored["8"]}
+
+
+def test_a_thread_is_split_from_the_text_the_platform_gets_links_written_out() -> None:
+    text = "Read the announcement now"
+    link = [{"type": "text_link", "offset": 9, "length": 12, "url": "https://example.com/a"}]
+    source, origin = overrides.thread_source(text, link, {}, 8, "mastodon")
+    assert source == "Read the announcement (https://example.com/a) now"
+    assert origin == text
+    stored = overrides.with_thread({}, 8, ["Read the … 1/2", "… now 2/2"], source, origin)
+    assert overrides.thread_source(text, link, stored, 8, "mastodon") == (source, text)
+    # Changing the post's text drops the thread made from it.
+    assert overrides.after_text_change(stored, text) == {}
+    assert overrides.after_text_change(stored, "Something else") == stored
