@@ -39,14 +39,14 @@ MARKDOWN = "🚀 **Launch day**: read the [announcement](https://example.com/lau
 
 def forward(tg: FakeTelegram, person: Person, content: JSON) -> None:
     """The person forwards a channel post (text or photo, with its formatting) to the bot.
-    (The fake's `forward_from_channel` takes plain text only, so the update is built here.)"""
+    (The fake's `forward_from_channel` takes plain text only, so the message is built here.)"""
     origin = {
         "type": "channel",
         "chat": {"id": -1009999, "type": "channel", "title": "Elsewhere"},
         "message_id": 5,
         "date": int(time.time()) - 60,
     }
-    tg._user_message(person.user, {"forward_origin": origin, **content})
+    tg.send_message(person.user, {"forward_origin": origin, **content})
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ async def test_a_formatted_text_split_into_a_thread_keeps_its_links_written_out(
         await alice.says("/start", "Crier")
         await connected(crier, alice, bsky, server)
         waiting = tg.wait_for(alice.user, "New post")
-        tg._user_message(alice.user, {"text": text, "entities": [link]})
+        tg.send_message(alice.user, {"text": text, "entities": [link]})
         status = await waiting
         picker = await alice.presses(status, "✅ Done", "Where should it go")
         label = f"{MASTODON} · Mastodon"

@@ -40,8 +40,7 @@ async def crier_at(make_settings: Callable[..., Settings], clock: Clock) -> Asyn
 
 def share_location(tg: FakeTelegram, person: Person, latitude: float, longitude: float) -> None:
     """The user taps "share location": Telegram sends a location message."""
-    # The fake has no public helper for locations.
-    tg._user_message(person.user, {"location": {"latitude": latitude, "longitude": longitude}})
+    tg.send_location(person.user, latitude, longitude)
 
 
 async def timezone_of(crier: Crier, person: Person) -> str:

@@ -180,6 +180,17 @@ class UserActions(BotApiMethods):
         entities = detect_entities(caption)
         return {"caption": caption, "caption_entities": entities or None}
 
+    def send_message(self, user: FakeUser | int, content: JSON) -> JSON:
+        """The user sends a message with these Bot API ``Message`` fields as they are: text
+        with chosen ``entities`` (formatting), a ``forward_origin``, and so on."""
+        return self._user_message(user, content)
+
+    def send_location(self, user: FakeUser | int, latitude: float, longitude: float) -> JSON:
+        """The user shares a location (📎 → Location, or a reply keyboard's request button)."""
+        return self._user_message(
+            user, {"location": {"latitude": latitude, "longitude": longitude}}
+        )
+
     def send_text(self, user: FakeUser | int, text: str) -> JSON:
         """The user sends ``text``; commands, URLs, mentions and hashtags get entities."""
         return self._user_message(user, {"text": text, "entities": detect_entities(text) or None})
