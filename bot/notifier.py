@@ -4,7 +4,9 @@ the worst a crash can cause is the same DM twice, never a lost one."""
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -24,7 +26,13 @@ log = logging.getLogger(__name__)
 #: Notices sent per batch; Telegram allows ~30 messages/s overall.
 BATCH = 20
 LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 12
+#: Longest wait between two tries of a notice Telegram couldn't take (network, 5xx).
+MAX_BACKOFF_SECONDS = 3600.0
+#: A notice still undelivered this long after it was written is given up (and logged): an
+#: outage of Telegram this long is not one a DM about it survives meaningfully.
+GIVE_UP_AFTER = timedelta(days=7)
+#: Telegram's limit for a message's text.
+MAX_TEXT = 4096
 
 
 def keyboard(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
@@ -84,8 +92,7 @@ class Notifier:
             self._wakeup.at(nxt)
         return sent
 
-    async def _deliver(self, notice: Notice) -> int:
-        now = self._clock()
+    async def _send(self, notice: Notice) -> None:
         try:
             await self._bot.send_message(
                 chat_id=notice.chat_id,
@@ -94,6 +101,21 @@ class Notifier:
                 reply_markup=keyboard(notice.buttons),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
+        except BadRequest as exc:
+            # Text Telegram can't read (bad markup, too long) must not cost the user the news:
+            # send it once more as plain text. Other refusals (chat not found) fail again.
+            log.warning("notice %s refused (%s); sending it as plain text", notice.id, exc.message)
+            await self._bot.send_message(
+                chat_id=notice.chat_id,
+                text=plain_text(notice.text),
+                reply_markup=keyboard(notice.buttons),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+
+    async def _deliver(self, notice: Notice) -> int:
+        now = self._clock()
+        try:
+            await self._send(notice)
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             await self._db.run(
@@ -119,11 +141,13 @@ class Notifier:
             await self._db.run(lambda s: notices.drop(s, notice.id, reason))
             return 0
         except (NetworkError, TelegramError) as exc:
+            # Telegram unreachable or failing: keep the notice and try again, less often.
             reason = str(exc)
-            if notice.attempts >= MAX_ATTEMPTS:
+            if now - notice.created_at > GIVE_UP_AFTER:
+                log.error("notice %s undelivered for a week; giving up: %s", notice.id, reason)
                 await self._db.run(lambda s: notices.drop(s, notice.id, reason))
                 return 0
-            wait = min(3600.0, 5.0 * 2 ** (notice.attempts - 1))
+            wait = min(MAX_BACKOFF_SECONDS, 5.0 * 2 ** min(notice.attempts - 1, 20))
             await self._db.run(
                 lambda s: notices.retry_later(s, notice.id, now + timedelta(seconds=wait), reason)
             )
@@ -134,3 +158,12 @@ class Notifier:
 
 def _seconds(value: int | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def plain_text(text: str) -> str:
+    """The notice's HTML as plain text, within Telegram's length limit."""
+    plain = html.unescape(_TAG.sub("", text))
+    return plain if len(plain) <= MAX_TEXT else plain[: MAX_TEXT - 1] + "…"
+
+
+_TAG = re.compile(r"<[^>]+>")

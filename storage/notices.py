@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Notice, NoticeStatus
+from storage.models import Notice, NoticeStatus, User, UserStatus
 
 
 async def enqueue(
@@ -56,7 +56,18 @@ async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], now: d
 async def claim(
     session: AsyncSession, *, now: datetime, lease: timedelta, limit: int
 ) -> list[Notice]:
-    """Take due notices, oldest first; an unfinished send is retried after its lease."""
+    """Take due notices, oldest first; an unfinished send is retried after its lease.
+    Due notices of users who blocked the bot are dropped instead: Telegram would refuse them."""
+    await session.execute(
+        update(Notice)
+        .where(
+            Notice.status == NoticeStatus.PENDING,
+            Notice.next_attempt_at <= now,
+            Notice.user_id.in_(select(User.id).where(User.status == UserStatus.BLOCKED)),
+        )
+        .values(status=NoticeStatus.DROPPED, last_error="user blocked the bot")
+        .execution_options(synchronize_session=False)
+    )
     due = (
         select(Notice.id)
         .where(
