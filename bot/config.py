@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     #: Attempts before a target that keeps failing transiently is marked failed.
     engine_max_attempts: int = 5
     #: First retry delay; later ones grow exponentially with full jitter, seconds.
-    engine_retry_base_seconds: float = 30.0
+    engine_retry_base_seconds: float = 120.0
     #: Cap on a single retry delay, seconds.
     engine_retry_max_seconds: float = 900.0
     #: Consecutive transient failures that open a platform's (or account's) circuit breaker.

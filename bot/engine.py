@@ -298,6 +298,7 @@ class Engine:
                 idempotent=bool(provider and provider.limits.idempotent_publish),
                 policy=self.config.retry,
                 now=self._clock(),
+                due_at=target.publish_at,
             )
         await self._trip_breakers(account.platform, account.id, outcome.error)
         written = await self.writer.record(

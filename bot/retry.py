@@ -24,9 +24,13 @@ class RetryPolicy:
     max_seconds: float = 900.0
     #: Longest platform-requested wait we honour without counting an attempt.
     max_rate_limit_seconds: float = 6 * 3600.0
+    #: Rate limits stop being free once the post would go out this late: a platform that
+    #: answers 429 for ever must end in a failure the user hears of, not an endless queue.
+    max_rate_limited_lateness: timedelta = timedelta(hours=24)
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Exponential backoff with full jitter for the `attempt`-th failure (1-based)."""
+        """Exponential backoff for the `attempt`-th failure (1-based), jittered between a
+        tenth of the ceiling and the ceiling (so retries of many posts don't line up)."""
         ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
         return (rng or random).uniform(ceiling / 10, ceiling)
 
@@ -50,16 +54,28 @@ def decide(
     idempotent: bool,
     policy: RetryPolicy,
     now: datetime,
+    due_at: datetime | None = None,
     rng: random.Random | None = None,
 ) -> Decision:
-    """The next step after `error` on the `attempts`-th attempt of a target."""
+    """The next step after `error` on the `attempts`-th attempt of a target that was due at
+    `due_at` (its scheduled time)."""
     if isinstance(error, RateLimited):
         wait = error.retry_after
+        until = now + timedelta(seconds=wait)
         if wait <= policy.max_rate_limit_seconds:
+            # Free while the post is not too late; after that each wait counts, so a
+            # platform that never lets up ends in a failure the user is told about.
+            late = due_at is not None and until - due_at > policy.max_rate_limited_lateness
+            if late and attempts >= policy.max_attempts:
+                return Decision(
+                    action=Action.FAIL,
+                    outcome="rate_limited",
+                    reason=f"{error.message} (still rate-limited after {attempts} attempts)",
+                )
             return Decision(
                 action=Action.RETRY,
-                when=now + timedelta(seconds=wait),
-                count_attempt=False,
+                when=until,
+                count_attempt=late,
                 outcome="rate_limited",
                 reason=error.message,
             )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.retry import Action, RetryPolicy, decide
+from bot.retry import Action, Decision, RetryPolicy, decide
 from providers.errors import AuthError, PermanentError, RateLimited, TransientError
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -44,6 +44,25 @@ def test_rate_limits_wait_exactly_what_the_platform_said_without_counting() -> N
     assert decision.action == Action.RETRY
     assert decision.when == NOW + timedelta(seconds=42)
     assert decision.count_attempt is False
+
+
+def test_rate_limits_stop_being_free_once_the_post_is_a_day_late() -> None:
+    def after(attempts: int, due: datetime) -> Decision:
+        return decide(
+            RateLimited(600), attempts=attempts, idempotent=True, policy=POLICY, now=NOW, due_at=due
+        )
+
+    on_time = after(3, NOW - timedelta(hours=2))
+    assert on_time.action == Action.RETRY
+    assert on_time.count_attempt is False
+    a_day_late = NOW - timedelta(hours=24)
+    counted = after(3, a_day_late)
+    assert counted.action == Action.RETRY
+    assert counted.when == NOW + timedelta(seconds=600)  # still what the platform asked
+    assert counted.count_attempt is True
+    given_up = after(5, a_day_late)
+    assert given_up.action == Action.FAIL
+    assert "still rate-limited after 5 attempts" in given_up.reason
 
 
 def test_an_absurd_rate_limit_wait_counts_as_a_transient_failure() -> None:
