@@ -140,7 +140,13 @@ async def answer(update: Update, context: CustomContext) -> int:
     services = context.services
     wizard = _wizards(services).get(user_id(update))
     if wizard is None:
-        await reply(update, "That connection was interrupted (I restarted). Send /connect again.")
+        # What was asked is gone with the restart: the answer may be a token, so it goes.
+        await _delete(context, message)
+        await reply(
+            update,
+            "That connection was interrupted (I restarted). I deleted your message in case "
+            "it held a secret. Send /connect to start again.",
+        )
         return ConversationHandler.END
     provider = services.registry[wizard.platform]
     asked = provider.connect_fields[wizard.index]

@@ -171,3 +171,22 @@ async def test_accounts_test_rename_and_disconnect(
         assert account.credentials is None
         listing = await alice.says("/accounts", "Your accounts")
         assert "Work toot" not in listing["text"]
+
+
+async def test_a_token_sent_after_a_restart_mid_connect_is_still_deleted(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    settings = make_settings(crier_encryption_key=KEY)
+    async with FakeMastodon() as server:
+        async with Crier(settings):
+            await alice.says("/start", "Crier")
+            menu = await alice.says("/connect", "Connect an account")
+            await alice.presses(menu, "🐘 Mastodon", "step 1 of 2")
+            await alice.says(server.base_url, "step 2 of 2")
+        async with Crier(settings) as crier:
+            waiting = tg.wait_for(alice.user, "interrupted")
+            token_message = tg.send_text(alice.user, server.token)["message"]
+            said = await waiting
+            assert "deleted your message" in said["text"]
+            assert token_message["message_id"] in tg.deleted(alice.user)
+            assert await stored_accounts(crier, "mastodon") == []
