@@ -15,6 +15,9 @@ from providers.errors import ProviderError
 from storage import accounts
 from storage.models import Account, AccountStatus
 
+#: Config key of the name the platform gave the account when it was connected.
+CONNECTED_AS = "connected_as"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Connected:
@@ -49,11 +52,15 @@ async def connect(
     to_store = verified.credentials if verified.credentials is not None else credentials
     sealed = services.secrets.seal(to_store) if to_store else None
 
+    # What the platform calls the account, kept beside a label the user may rename.
+    config_to_store = {**verified.config, CONNECTED_AS: verified.label}
+
     async def work(session: AsyncSession) -> Connected:
         existing = await accounts.find_external(session, user_id, platform, verified.external_id)
         if existing is not None:
-            existing.label = verified.label
-            existing.config = dict(verified.config)
+            if not renamed(existing):
+                existing.label = verified.label
+            existing.config = config_to_store
             existing.credentials = sealed or existing.credentials
             existing.status = AccountStatus.ACTIVE
             existing.status_reason = None
@@ -64,7 +71,7 @@ async def connect(
             platform=platform,
             label=verified.label,
             external_id=verified.external_id,
-            config=dict(verified.config),
+            config=config_to_store,
             credentials=sealed,
         )
         return Connected(account=account, new=True, notice=verified.notice)
@@ -73,6 +80,16 @@ async def connect(
     # Targets held while the account needed reconnecting can go now.
     services.wake_engine(services.now())
     return connected
+
+
+def handle(account: Account) -> str:
+    """The account's name on its platform (its label until the user renames it)."""
+    value = (account.config or {}).get(CONNECTED_AS)
+    return value if isinstance(value, str) and value else account.label
+
+
+def renamed(account: Account) -> bool:
+    return handle(account) != account.label
 
 
 async def disconnect(services: Services, user_id: int, account_id: int) -> int | None:

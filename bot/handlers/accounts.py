@@ -38,6 +38,8 @@ async def accounts_command(update: Update, context: CustomContext) -> None:
     rows: list[list[tuple[str, str]]] = []
     for account in owned:
         line = f"{STATUS[account.status]} {account_name(account, names)}"
+        if connecting.renamed(account):
+            line += f" · {escape(connecting.handle(account))}"
         if account.status == AccountStatus.NEEDS_REAUTH:
             line += " — needs reconnecting: /connect it again"
             if account.status_reason:

@@ -13,7 +13,7 @@ from bot.app import Crier
 from bot.config import Settings
 from bot.secrets import WrongKey
 from storage.models import Account, AccountStatus
-from tests.acceptance.conftest import Person, buttons, jpeg
+from tests.acceptance.conftest import Person, buttons, eventually, jpeg
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.serve import from_handler, serve
 from tests.fakes.telegram_api import FakeTelegram
@@ -190,3 +190,47 @@ async def test_a_token_sent_after_a_restart_mid_connect_is_still_deleted(
             assert "deleted your message" in said["text"]
             assert token_message["message_id"] in tg.deleted(alice.user)
             assert await stored_accounts(crier, "mastodon") == []
+
+
+async def test_a_renamed_account_keeps_its_name_and_shows_its_handle_after_reconnecting(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    async with FakeMastodon() as server, Crier(make_settings(crier_encryption_key=KEY)) as crier:
+        await alice.says("/start", "Crier")
+        await connect_mastodon(tg, alice, server)
+        [account] = await stored_accounts(crier, "mastodon")
+        handle = account.label
+        listing = await alice.says("/accounts", "Your accounts")
+        await alice.presses(listing, "✏️ Rename", "Send a new name")
+        await alice.says("Work", "Renamed to Work")
+        listing = await alice.says("/accounts", "Your accounts")
+        assert f"Work (Mastodon) · {handle}" in listing["text"]
+
+        await connect_mastodon(tg, alice, server)  # the same account again
+        [account] = await stored_accounts(crier, "mastodon")
+        assert account.label == "Work"
+        listing = await alice.says("/accounts", "Your accounts")
+        assert f"Work (Mastodon) · {handle}" in listing["text"]
+
+
+async def test_another_users_account_buttons_are_refused_and_change_nothing(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person, bob: Person
+) -> None:
+    async with FakeMastodon() as server, Crier(make_settings(crier_encryption_key=KEY)) as crier:
+        await alice.says("/start", "Crier")
+        await connect_mastodon(tg, alice, server)
+        [account] = await stored_accounts(crier, "mastodon")
+        calls = len(server.requests)
+        menu = await bob.says("/start", "Crier")
+
+        def refusals() -> int:
+            return sum(
+                "can't find that account" in (m.get("text") or "") for m in tg.sent(bob.user)
+            )
+
+        for count, action in enumerate(("test", "rename", "off", "offyes"), start=1):
+            await bob.forges(menu, f"acc:{action}:{account.id}")
+            await eventually(lambda count=count: refusals() == count)  # type: ignore[misc]
+        [after] = await stored_accounts(crier, "mastodon")
+        assert (after.label, after.status) == (account.label, AccountStatus.ACTIVE)
+        assert len(server.requests) == calls, "bob's Test button reached alice's server"
