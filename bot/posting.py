@@ -150,21 +150,27 @@ async def add_text(
 
 
 async def check_quota(services: Services, user_id: int, incoming: Incoming) -> None:
-    """Refuse, before downloading it, a file that can't fit in the user's storage (the exact
-    check, by content, is in `add_media`)."""
-    quota = services.settings.media_quota_bytes
+    """Refuse, before downloading it, a file the draft has no room for, or that can't fit in
+    the user's storage (the exact checks, by content, are in `add_media`)."""
+    settings = services.settings
+    limit = settings.max_media_per_post
+    quota = settings.media_quota_bytes
     size = incoming.size
-    if not quota or size is None:
-        return
 
-    async def work(session: AsyncSession) -> int | None:
+    async def work(session: AsyncSession) -> tuple[int, int | None]:
+        post = await posts.current_draft(session, user_id)
+        held = len(post.media_links) if post is not None else 0
+        if not quota or size is None:
+            return held, None
         if await media.holds_telegram_file(session, user_id, incoming.file_unique_id):
-            return None  # the same file again costs nothing
-        return await media.usage(session, user_id)
+            return held, None  # the same file again costs nothing
+        return held, await media.usage(session, user_id)
 
-    used = await services.db.run(work)
-    if used is not None and used + size > quota:
-        raise ComposeError(quota_message(used, size, quota, services.settings))
+    held, used = await services.db.run(work)
+    if held >= limit:
+        raise ComposeError(f"A post can hold at most {limit} media items.")
+    if used is not None and size is not None and used + size > quota:
+        raise ComposeError(quota_message(used, size, quota, settings))
 
 
 def quota_message(used: int, size: int, quota: int, settings: Settings) -> str:

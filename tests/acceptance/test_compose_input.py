@@ -185,3 +185,22 @@ async def test_too_many_pending_posts_are_refused_at_confirm(
         tg.press(alice.user, preview, "✅ Confirm")
         await dm(tg, alice, "posts waiting to go out")
         assert await count_targets(crier) == 1
+
+
+async def test_one_file_more_than_a_post_holds_is_refused_before_downloading(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    async with Crier(make_settings(max_media_per_post=2)) as crier:
+        await alice.says("/start", "Crier")
+        await alice.sends_photo(jpeg(color="red"), caption="Two at most")
+        await alice.sends_photo(jpeg(color="blue"), expect="2 photos")
+        downloads = len(tg.calls_to("getFile"))
+        waiting = tg.wait_for(alice.user, "at most 2 media items")
+        tg.send_photo(alice.user, jpeg(color="green"))
+        await waiting
+        assert len(tg.calls_to("getFile")) == downloads, "the refused photo was downloaded"
+        async with crier.db.session() as session:
+            post = await session.scalar(select(Post))
+            assert post is not None
+            await session.refresh(post, ["media_links"])
+            assert len(post.media_links) == 2
