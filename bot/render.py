@@ -229,7 +229,8 @@ def series_lines(
         lines.append("   🏁 Series finished")
     if done:
         last = groups[max(done)]
-        lines.append(f"   ↩ Last: {escape(format_short(last[0].publish_at, tz, now))}")
+        when = format_short(last[0].publish_at, tz, now, with_zone=True)
+        lines.append(f"   ↩ Last: {escape(when)}")
         lines.extend("   " + target_line(t, platform_names) for t in last)
     return lines
 

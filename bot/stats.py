@@ -153,7 +153,7 @@ def render(
         handle = f" @{escape(user.username)}" if user.username else ""
         lines.append(
             f"🪪 <code>{user.id}</code>{handle} · {user.role.value} · {user.status.value} · "
-            f"joined {format_short(user.created_at, tz, now)} · "
+            f"joined {format_short(user.created_at, tz, now, with_zone=True)} · "
             f"seen {distance(user.last_seen_at - now)}"
         )
     if stats.users is not None:
@@ -189,8 +189,8 @@ def render(
     q = stats.queue
     next_due = "nothing due"
     if stats.next_due is not None:
-        when = format_short(stats.next_due, tz, now)
-        next_due = f"next due {distance(stats.next_due - now)} ({when} {escape(tz)})"
+        when = format_short(stats.next_due, tz, now, with_zone=True)
+        next_due = f"next due {distance(stats.next_due - now)} ({escape(when)})"
     lines += [
         "",
         f"⏳ Queue: {number(q['queued'])} queued ({number(q['due'])} due now) · "

@@ -270,7 +270,7 @@ async def audit_command(update: Update, context: CustomContext, admin: User) -> 
     now = services.now()
     lines = []
     for row in rows:
-        when = format_short(row.at, admin.timezone, now)
+        when = format_short(row.at, admin.timezone, now, with_zone=True)
         detail = (
             f" {escape(json.dumps(row.detail, ensure_ascii=False))[:120]}" if row.detail else ""
         )

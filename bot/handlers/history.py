@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import posting, render
 from bot.handlers.common import callback_int, reply, user_id
+from bot.localtime import zone, zone_label
 from bot.services import CustomContext
 from bot.timeparse import format_short
 from storage import history
@@ -81,9 +82,10 @@ async def status(update: Update, context: CustomContext) -> None:
 
 def _attempt_line(attempt: Attempt, tz: str, now: object) -> str:
     when = format_short(attempt.started_at, tz, now)  # type: ignore[arg-type]
-    seconds = attempt.started_at.strftime(":%S")
+    local = attempt.started_at.astimezone(zone(tz))
+    stamp = f"{when}{local.strftime(':%S')} {zone_label(local)}"
     outcome = OUTCOMES.get(attempt.outcome, attempt.outcome)
-    line = f"    • {escape(when)}{seconds} — {outcome} ({attempt.duration_ms:,} ms)"
+    line = f"    • {escape(stamp)} — {outcome} ({attempt.duration_ms:,} ms)"
     if attempt.error:
         line += f": {escape(attempt.error)}"
     return line
