@@ -449,3 +449,39 @@ async def test_the_clean_up_job_runs_by_itself_and_spares_what_a_draft_needs(
         await asyncio.sleep(0.5)  # a few more runs
         assert kept.exists()
         assert [row.storage_key for row in await media_rows(crier)] == [storage_key(sha256(photo))]
+
+
+async def test_a_gif_sent_as_an_animation_is_stored_as_one_and_goes_out_with_send_animation(
+    tg: FakeTelegram, crier: Crier, alice: Person, tmp_path: Path
+) -> None:
+    await alice.says("/start", "Crier")
+    await connect_channel(tg, alice)
+    # Telegram turns GIFs into silent MP4 animations; the bytes are what gets probed.
+    clip = samples.mp4(tmp_path / "loop.mp4", seconds=1.0, size=(160, 120), fps=10).read_bytes()
+    waiting = tg.wait_for(alice.user, "1 GIF")
+    tg.send_animation(alice.user, clip, caption="It loops", width=160, height=120, duration=1)
+    status = await waiting
+    [row] = await media_rows(crier)
+    assert (row.kind, row.mime, row.width, row.height) == ("animation", "video/mp4", 160, 120)
+
+    preview = await to_preview(alice, status, "@news · Telegram channel")
+    scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    await tg.wait_for(alice.user, "Post #1 is out", after=scheduled["message_id"], timeout=10)
+    [call] = tg.calls_to("sendAnimation")
+    assert call["caption"] == "It loops"
+    assert tg.calls_to("sendVideo") == []
+    [posted] = [m for m in tg.sent(CHANNEL) if "animation" in m]
+    assert posted["caption"] == "It loops"
+
+
+async def test_a_caption_over_the_channel_limit_is_a_problem_before_confirming(
+    tg: FakeTelegram, crier: Crier, alice: Person, tmp_path: Path
+) -> None:
+    await alice.says("/start", "Crier")
+    await connect_channel(tg, alice)
+    data = samples.jpeg(tmp_path / "long.jpg", (640, 480)).read_bytes()
+    status = await alice.sends_photo(data, caption="y" * 1100, expect="1 photo")
+    preview = await to_preview(alice, status, "@news · Telegram channel")
+    assert "1,100 characters" in preview["text"]
+    assert "1,024" in preview["text"]
+    assert "✅ Confirm" not in buttons(preview)
