@@ -28,6 +28,7 @@ from tests.acceptance.conftest import (
     schedule_text,
 )
 from tests.acceptance.seeding import seed_account, seed_post, target
+from tests.acceptance.test_compose_flow import connect_channel
 from tests.fakes.scripted_provider import ScriptedProvider
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -389,3 +390,27 @@ async def test_a_post_already_out_on_one_account_is_edited_for_the_others(
         menu = await alice.presses(saved, "✏️ Edit again", is_menu)
         picker = await alice.presses(menu, "👥 Accounts", "Where should post")
         assert {"▫️ @quick", "✅ Dry run"} <= set(buttons(picker))
+
+
+async def test_an_edit_that_breaks_a_platforms_limit_is_shown_and_refused_on_save(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await alice.says("/start", "Crier")
+    await connect_channel(tg, alice)
+    status = await alice.says("Fits nicely", "New post")
+    picker = await alice.presses(status, "✅ Done", "Where should it go")
+    picker = await alice.presses(picker, "All", lambda m: "✅ Dry run" in buttons(m))
+    ask_time = await alice.presses(picker, "Next ➡", "When?")
+    preview = await alice.presses(ask_time, "Tomorrow 09:00", "Preview")
+    scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    number = post_id(scheduled)
+
+    menu = await open_edit(alice, number)
+    await alice.presses(menu, "✏️ Text", "Send the new text")
+    menu = await alice.says("z" * 4100, is_menu)
+    assert "Text is 4,100 characters; Telegram channel allows 4,096" in menu["text"]
+    assert "💾 Save" not in buttons(menu)
+    await alice.forges(menu, "e:save")  # an old Save button, say
+    assert not any("Saved post" in (m.get("text") or "") for m in tg.sent(alice.user))
+    assert (await post_row(crier, number)).text == "Fits nicely"
+    assert [t.status for t in await targets_of(crier, number)] == [TargetStatus.QUEUED] * 2
