@@ -173,6 +173,39 @@ def upcoming(
     return found
 
 
+def clock_change_note(
+    rule: str,
+    tz: str,
+    dtstart_local: datetime,
+    after_utc: datetime,
+    horizon: timedelta = timedelta(days=366),
+) -> str | None:
+    """Where the coming year of the series meets a clock change, in words: the first
+    occurrence whose wall time the clocks skip or repeat, and when it really goes out.
+    None when there is none (the shift is never silent)."""
+    series = _series(rule, tz, dtstart_local)
+    local_after = after_utc.astimezone(zone(tz)).replace(tzinfo=None)
+    start = max(local_after, dtstart_local.replace(tzinfo=None))
+    for naive in islice(series.xafter(start, inc=True), 9000):  # a year of hourly posts
+        if naive > local_after + horizon:
+            break
+        resolution = resolve_local(naive, tz)
+        if resolution.kind is Resolution.EXACT:
+            continue
+        day, asked = naive.strftime("%a %d %b %Y"), naive.strftime("%H:%M")
+        went = resolution.choices[0].short
+        if resolution.kind is Resolution.GAP:
+            return (
+                f"On {day} the clocks in {tz} skip {asked}: that post goes out at {went}, "
+                "right after the change."
+            )
+        return (
+            f"On {day} {asked} happens twice in {tz} (the clocks go back): that post goes "
+            f"out at the first, {went}."
+        )
+    return None
+
+
 def occurrence_instant(naive_local: datetime, tz: str) -> datetime:
     """The UTC instant of one occurrence: after the gap if skipped, the first if repeated."""
     resolution = resolve_local(naive_local, tz)

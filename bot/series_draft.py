@@ -18,6 +18,7 @@ from bot.recurrence import (
     RecurrenceError,
     Repeat,
     build_rule,
+    clock_change_note,
     describe_rule,
     validate_rule,
 )
@@ -103,6 +104,8 @@ class DraftRepeat:
     #: The first few occurrences (UTC), one more than the menu shows.
     upcoming: list[datetime]
     now: datetime
+    #: The coming year's first occurrence that a clock change moves, in words.
+    clock_change: str | None = None
 
 
 def _view(post: Post, tz: str, start: datetime, now: datetime) -> DraftRepeat:
@@ -115,6 +118,7 @@ def _view(post: Post, tz: str, start: datetime, now: datetime) -> DraftRepeat:
         words=describe_rule(rule, tz, dtstart_local=start) if rule else None,
         upcoming=upcoming_from(rule, tz, start, limit=4) if rule else [],
         now=now,
+        clock_change=clock_change_note(rule, tz, start, now) if rule else None,
     )
 
 
@@ -245,4 +249,6 @@ def preview_line(post: Post, tz: str, now: datetime) -> str | None:
         return f"{post.rrule} — ⚠️ {exc}"
     if abs((first - when).total_seconds()) >= 60:
         said += f" — first {format_when(first, tz, now, with_distance=False, style='abbr')}"
+    if note := clock_change_note(post.rrule, tz, start, now):
+        said += f"\n🕰 {note}"
     return said

@@ -52,6 +52,8 @@ def menu(view: DraftRepeat, problem: str | None = None) -> tuple[str, Rows]:
         more = "…" if len(view.upcoming) > 3 else ""
         if shown:
             lines.append(f"First posts: {escape(', '.join(shown))}{more}")
+        if view.clock_change:
+            lines.append(f"🕰 {escape(view.clock_change)}")
     if kind is Repeat.MONTHLY and (choice.day_of_month or 0) > 28:
         lines.append(
             f"Months without a day {choice.day_of_month} are skipped; "

@@ -11,6 +11,7 @@ from bot.recurrence import (
     RecurrenceError,
     Repeat,
     build_rule,
+    clock_change_note,
     describe_rule,
     next_occurrence,
     upcoming,
@@ -303,3 +304,26 @@ def test_next_occurrence_is_strictly_after() -> None:
     at_nine = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
     following = next_occurrence("FREQ=DAILY", BERLIN, start, at_nine)
     assert following == datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def test_a_series_meeting_a_clock_change_says_so_and_when_that_post_goes_out() -> None:
+    after = datetime(2027, 3, 1, tzinfo=UTC)
+    gap = clock_change_note("FREQ=DAILY", BERLIN, _wall(2027, 3, 1, 2, 30), after)
+    assert gap == (
+        f"On Sun 28 Mar 2027 the clocks in {BERLIN} skip 02:30: that post goes out at "
+        "03:00 CEST, right after the change."
+    )
+    sundays, spring = "FREQ=WEEKLY;BYDAY=SU", datetime(2027, 4, 1, tzinfo=UTC)
+    fold = clock_change_note(sundays, BERLIN, _wall(2026, 10, 4, 2, 30), spring)
+    assert fold is not None
+    assert fold.startswith(f"On Sun 31 Oct 2027 02:30 happens twice in {BERLIN}")
+    assert fold.endswith("goes out at the first, 02:30 CEST (UTC+02:00).")
+
+
+def test_a_series_clear_of_clock_changes_has_no_note() -> None:
+    after = datetime(2027, 3, 1, tzinfo=UTC)
+    assert clock_change_note("FREQ=DAILY", BERLIN, _wall(2027, 3, 1, 9, 0), after) is None
+    assert clock_change_note("FREQ=DAILY", "UTC", _wall(2027, 3, 1, 2, 30), after) is None
+    # Tuesdays never fall on Berlin's Sunday-night changes.
+    tuesdays = "FREQ=WEEKLY;BYDAY=TU"
+    assert clock_change_note(tuesdays, BERLIN, _wall(2027, 3, 2, 2, 30), after) is None
