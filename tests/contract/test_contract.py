@@ -109,3 +109,22 @@ async def test_network_failures_are_transient_and_say_if_ambiguous(
     assert raised.value.ambiguous is ambiguous
     for secret in case.secrets:
         assert secret not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (401, AuthError),
+        (400, PermanentError),
+        (500, TransientError),
+        (503, TransientError),
+    ],
+)
+async def test_bare_http_statuses_map_to_the_error_classes(
+    case: ContractCase, router: respx.MockRouter, status: int, error: type[Exception]
+) -> None:
+    # Whatever the platform's own error shape, a proxy or load balancer in front of it
+    # answers with a bare status: the class follows from the status alone.
+    case.mock_publish_answer(router, httpx.Response(status, text="<html>error</html>"))
+    with pytest.raises(error):
+        await _publish(case, router, PostContent(text="Hello"))
