@@ -13,7 +13,7 @@ from bot.app import Crier
 from bot.config import Settings
 from bot.secrets import WrongKey
 from storage.models import Account, AccountStatus
-from tests.acceptance.conftest import Person, buttons, eventually, jpeg
+from tests.acceptance.conftest import Person, buttons, eventually, jpeg, make_due
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.serve import from_handler, serve
 from tests.fakes.telegram_api import FakeTelegram
@@ -40,7 +40,7 @@ async def connect_mastodon(tg: FakeTelegram, person: Person, server: FakeMastodo
     return connected
 
 
-async def test_mastodon_connect_then_an_image_post_links_back(
+async def test_mastodon_connect_then_a_scheduled_image_post_with_alt_text_links_back(
     tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
 ) -> None:
     async with FakeMastodon() as server, Crier(make_settings(crier_encryption_key=KEY)) as crier:
@@ -53,18 +53,25 @@ async def test_mastodon_connect_then_an_image_post_links_back(
         assert account.config["limits"]["max_characters"] == 500
 
         status = await alice.sends_photo(jpeg(), caption="Hello fediverse")
+        asked = await alice.presses(status, "🖼 Add alt text", "Photo 1 of 1")
+        done = await alice.says("An orange square", "Alt text on 1 of 1 photo")
+        status = await tg.wait_for(alice.user, "New post", after=done["message_id"])
+        assert asked
         picker = await alice.presses(status, "✅ Done", "Where should it go")
         label = next(b for b in buttons(picker) if "Mastodon" in b)
         picker = await alice.presses(picker, label, lambda m: f"✅ {label[3:]}" in buttons(m))
         ask_time = await alice.presses(picker, "Next ➡", "When?")
-        preview = await alice.presses(ask_time, "⚡ Now", "Preview")
+        preview = await alice.presses(ask_time, "In 1 hour", "Preview")
         scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+        assert server.statuses == [], "published before its time"
+        await make_due(crier)  # an hour passes
         summary = await tg.wait_for(alice.user, "Post #1 is out", after=scheduled["message_id"])
 
         [posted] = server.statuses
         assert posted.text == "Hello fediverse"
         assert len(posted.media) == 1
         assert posted.media[0].mime == "image/jpeg"
+        assert posted.media[0].description == "An orange square"
         assert posted.idempotency_key
         links = [e.get("url") for e in summary.get("entities", []) if e.get("type") == "text_link"]
         assert links == [server.status_url(posted.id)]
