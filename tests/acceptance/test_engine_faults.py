@@ -3,6 +3,7 @@ engine, writer and notifier; a scripted platform; DMs through the fake Bot API).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
@@ -250,3 +251,40 @@ async def test_a_posting_quota_makes_posts_wait_not_fail(
     assert rows[2].published_at is not None
     assert rows[0].published_at is not None
     assert rows[2].published_at - rows[0].published_at >= timedelta(seconds=1.4)
+
+
+@pytest.mark.parametrize(
+    ("provider_args", "engine_concurrency", "most"),
+    [
+        ({"concurrency": 5, "platform_concurrency": 3}, 32, 3),  # the platform's limit
+        ({"concurrency": 5, "platform_concurrency": 10}, 2, 2),  # ENGINE_CONCURRENCY
+    ],
+    ids=["per-platform", "engine-wide"],
+)
+async def test_platform_and_engine_wide_concurrency_are_respected(
+    tg: FakeTelegram,
+    make_settings: Callable[..., Settings],
+    alice: Person,
+    provider_args: dict[str, int],
+    engine_concurrency: int,
+    most: int,
+) -> None:
+    provider = ScriptedProvider(["block"], **provider_args)
+    settings = make_settings(crier_encryption_key=KEY, engine_concurrency=engine_concurrency)
+    async with Crier(settings, providers=[provider]) as crier:
+        await seed_user(crier, alice.id)
+        accounts = [
+            await seed_account(crier, alice.id, "scripted", f"@a{n}", credentials={"t": str(n)})
+            for n in range(2)
+        ]
+        ids = [
+            (await seed_post(crier, alice.id, [accounts[n % 2]], f"Post {n}"))[1][0]
+            for n in range(8)
+        ]
+        await eventually(lambda: provider.in_flight == most)
+        await asyncio.sleep(0.3)  # room for one too many to start, if the limit leaked
+        assert provider.max_in_flight == most
+        provider.release()
+        for tid in ids:
+            assert await final(crier, tid) == TargetStatus.PUBLISHED
+    assert provider.max_in_flight == most
