@@ -33,7 +33,7 @@ from bot.retry import RetryPolicy
 from bot.secrets import SecretBox, SecretsUnavailable
 from bot.services import BotData, CustomContext, Services, utc_now
 from bot.wakeup import Wakeup
-from bot.web import Health, Webhook, WebServer, WebServerError, build_app
+from bot.web import Health, MediaFiles, Webhook, WebServer, WebServerError, build_app
 from providers.base import Provider
 from providers.bluesky import BlueskyProvider
 from providers.discord import DiscordProvider
@@ -87,7 +87,11 @@ def build_registry(
             ),
             MastodonProvider(http),
             DiscordProvider(http),
-            WebhookProvider(http, block_private_hosts=settings.webhook_block_private_hosts),
+            WebhookProvider(
+                http,
+                block_private_hosts=settings.webhook_block_private_hosts,
+                media_base_url=settings.public_media_url if settings.web_port else None,
+            ),
             *extra,
         ]
     )
@@ -306,6 +310,9 @@ class Crier:
                 registry=scrape_registry(figures),
                 figures=figures,
                 webhook=webhook,
+                media=MediaFiles(self.db, settings.media_dir)
+                if settings.public_media_url
+                else None,
             ),
             settings.web_host,
             settings.web_port,

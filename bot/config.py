@@ -152,6 +152,10 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     #: Its port; 0 turns the web server off (polling mode only).
     web_port: int = Field(default=8080, ge=0, le=65535)
+    #: The public address of the web server's /media route, e.g.
+    #: https://crier.example.com/media: webhooks in "urls" mode get links there instead of
+    #: the files inline. Unset: files always go inline.
+    public_media_url: str | None = None
     #: `console` (readable lines) or `json` (one object per line, for log collectors).
     log_format: Literal["console", "json"] = "console"
     #: /healthz: longest the database may take to answer a trivial query, seconds.

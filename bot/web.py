@@ -1,5 +1,6 @@
-"""The web server: Telegram's webhook (`/telegram`), `/healthz`, `/metrics`, and the route
-table where OAuth callbacks for platform logins will live.
+"""The web server: Telegram's webhook (`/telegram`), `/healthz`, `/metrics`, stored media for
+webhooks in "urls" mode (`/media`, when PUBLIC_MEDIA_URL is set), and the route table where
+OAuth callbacks for platform logins will live.
 
 One Starlette app served by uvicorn, in both modes: polling mode serves only /healthz and
 /metrics. It follows PTB's custom-webhook example: the endpoint checks Telegram's secret
@@ -13,11 +14,14 @@ import asyncio
 import contextlib
 import hmac
 import json
+import mimetypes
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -25,13 +29,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
 from bot.logs import get_logger, redact
+from storage import media as media_store
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -46,6 +51,37 @@ MAX_UPDATE_BYTES = 1024 * 1024
 #: OAuth callbacks, mounted under /oauth: a platform that signs in with OAuth adds its
 #: `Route("/<platform>/callback", endpoint)` here (or passes it to `build_app`).
 OAUTH_ROUTES: tuple[BaseRoute, ...] = ()
+
+#: A stored original (its sha256) or an adapted copy of one ("<sha256>-<profile>.<ext>").
+_MEDIA_NAME = re.compile(r"([0-9a-f]{64})(?:-[0-9a-f]{16}\.[a-z0-9]{2,5})?")
+
+
+@dataclass
+class MediaFiles:
+    """`/media/<name>`: the files webhook receivers in "urls" mode fetch. A file is served
+    while some media row still keeps it; the clean-up ends that (the link then says 404)."""
+
+    db: Database
+    media_dir: Path
+
+    async def handle(self, request: Request) -> Response:
+        name = str(request.path_params["name"])
+        match = _MEDIA_NAME.fullmatch(name)
+        if match is None:
+            return Response(status_code=404)
+        sha = match.group(1)
+        mime = await self.db.run(lambda s: media_store.stored_mime(s, sha))
+        if mime is None:
+            return Response(status_code=404)
+        if name == sha:
+            path = self.media_dir / sha[:2] / sha[2:4] / sha
+        else:
+            path = self.media_dir / "derived" / sha[:2] / name
+            mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if not path.is_file():
+            return Response(status_code=404)
+        headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+        return FileResponse(path, media_type=mime, headers=headers)
 
 
 @dataclass
@@ -179,6 +215,7 @@ def build_app(
     registry: CollectorRegistry,
     figures: metrics.DatabaseFigures,
     webhook: Webhook | None = None,
+    media: MediaFiles | None = None,
     oauth_routes: Sequence[BaseRoute] = OAUTH_ROUTES,
 ) -> Starlette:
     async def healthz(_request: Request) -> Response:
@@ -195,6 +232,8 @@ def build_app(
     ]
     if webhook is not None:
         routes.append(Route("/telegram", webhook.handle, methods=["POST"]))
+    if media is not None:
+        routes.append(Route("/media/{name}", media.handle, methods=["GET", "HEAD"]))
     return Starlette(routes=routes)
 
 

@@ -85,6 +85,15 @@ async def set_alt_text(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def stored_mime(session: AsyncSession, sha256: str) -> str | None:
+    """The MIME type of a file some row still keeps, whoever owns it; None when none does.
+    Not scoped to a user on purpose: /media serves by sha256, a name only a holder of the
+    file (or of a link Crier sent) knows."""
+    return await session.scalar(
+        select(Media.mime).where(Media.sha256 == sha256, Media.storage_key != RELEASED).limit(1)
+    )
+
+
 # -- clean-up (a maintenance job over every user's rows; nothing is read out) ---------------
 
 
