@@ -158,7 +158,19 @@ def _fit_box(width: int, height: int, profile: MediaProfile) -> tuple[int, int]:
         scale = min(scale, profile.max_height / height)
     if profile.max_pixels:
         scale = min(scale, math.sqrt(profile.max_pixels / (width * height)))
-    return (width, height) if scale >= 1 else _scaled((width, height), scale)
+    if profile.max_side_sum:
+        scale = min(scale, profile.max_side_sum / (width + height))
+    if scale >= 1:
+        return width, height
+    new_width, new_height = _scaled((width, height), scale)
+    if profile.aspect_ratio:
+        # Rounding must not tip a photo at the very limit (20:1) over it.
+        low, high = profile.aspect_ratio
+        if new_width > new_height * high:
+            new_width = max(1, math.floor(new_height * high))
+        elif new_width < new_height * low:
+            new_height = max(1, math.floor(new_width / low))
+    return new_width, new_height
 
 
 def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:

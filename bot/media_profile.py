@@ -20,18 +20,6 @@ from providers.base import Limits, MediaKind
 # cache is not served stale.
 ADAPT_VERSION = 1
 
-#: `Limits` fields `profile_for` reads when a provider declares them (they are proposed, not
-#: yet in `providers.base.Limits`), with the `MediaProfile` field each one fills.
-EXTRA_LIMITS_FIELDS = {
-    "max_image_width": "max_width",
-    "max_image_height": "max_height",
-    "max_image_pixels": "max_pixels",
-    "image_aspect_ratio": "aspect_ratio",
-    "video_codecs": "video_codecs",
-    "max_video_duration": "max_video_duration",
-    "max_video_fps": "max_video_fps",
-}
-
 _SHORT_NAMES = {
     "image/jpeg": "JPEG",
     "image/png": "PNG",
@@ -58,6 +46,10 @@ _CODEC_NAMES = {
     "mpeg4": "MPEG-4 Part 2",
     "prores": "ProRes",
 }
+
+#: Usual export sizes, largest first: a video over a platform's frame size limit is told the
+#: largest one that fits.
+_VIDEO_SIZES = ((3840, 2160), (2560, 1440), (1920, 1080), (1280, 720), (854, 480), (640, 360))
 
 
 class NotAdaptable(ValueError):
@@ -86,6 +78,8 @@ class MediaProfile:
     max_width: int | None = None
     max_height: int | None = None
     max_pixels: int | None = None
+    #: Largest width + height, in pixels (Telegram's 10,000).
+    max_side_sum: int | None = None
     #: Accepted width / height of photos, (min, max): (0.8, 1.91) is 4:5 to 1.91:1.
     aspect_ratio: tuple[float, float] | None = None
     video_mimes: frozenset[str] | None = None
@@ -94,6 +88,8 @@ class MediaProfile:
     max_video_bytes: int | None = None
     #: Longest video, seconds.
     max_video_duration: float | None = None
+    #: Largest frame, width × height in pixels.
+    max_video_pixels: int | None = None
     max_video_fps: float | None = None
     #: Whether animations (GIFs, Telegram's silent MP4s) are accepted at all.
     animation: bool = True
@@ -120,12 +116,8 @@ class MediaProfile:
 
 
 def profile_for(limits: Limits, name: str) -> MediaProfile:
-    """The media profile for a provider's `Limits`.
-
-    Today's `Limits` give accepted types and sizes per kind; the other constraints are read
-    from the fields in `EXTRA_LIMITS_FIELDS` once `Limits` has them, and default to "no
-    limit" so nothing is refused or shrunk on a guess.
-    """
+    """The media profile for a provider's `Limits`; a limit left out is no limit, so
+    nothing is refused or shrunk on a guess."""
 
     def mimes(kind: MediaKind, allowed: bool = True) -> frozenset[str] | None:
         if not allowed or kind not in limits.mime_types:
@@ -133,23 +125,26 @@ def profile_for(limits: Limits, name: str) -> MediaProfile:
         return limits.mime_types[kind] or None  # an empty set in Limits means any type
 
     has_media = limits.max_media > 0
-    extras = {
-        field: getattr(limits, source)
-        for source, field in EXTRA_LIMITS_FIELDS.items()
-        if getattr(limits, source, None) is not None
-    }
     return MediaProfile(
         name=name,
         image_mimes=mimes(MediaKind.PHOTO, has_media),
         max_image_bytes=limits.max_bytes.get(MediaKind.PHOTO),
+        max_width=limits.max_image_width,
+        max_height=limits.max_image_height,
+        max_pixels=limits.max_image_pixels,
+        max_side_sum=limits.max_image_side_sum,
+        aspect_ratio=limits.image_aspect_ratio,
         video_mimes=mimes(MediaKind.VIDEO, has_media and limits.max_videos > 0),
+        video_codecs=limits.video_codecs,
         max_video_bytes=limits.max_bytes.get(MediaKind.VIDEO),
+        max_video_duration=limits.max_video_duration,
+        max_video_pixels=limits.max_video_pixels,
+        max_video_fps=limits.max_video_fps,
         animation=has_media and MediaKind.ANIMATION in limits.mime_types,
         animation_mimes=mimes(MediaKind.ANIMATION, has_media),
         max_animation_bytes=limits.max_bytes.get(MediaKind.ANIMATION),
         document_mimes=mimes(MediaKind.DOCUMENT, has_media),
         max_document_bytes=limits.max_bytes.get(MediaKind.DOCUMENT),
-        **extras,
     )
 
 
@@ -157,18 +152,40 @@ def profile_for(limits: Limits, name: str) -> MediaProfile:
 
 
 def check_aspect_ratio(info: MediaInfo, profile: MediaProfile) -> None:
-    """Refuse a photo whose shape the platform won't take; cropping is the user's call."""
+    """Refuse a photo whose shape the platform won't take: shrinking keeps the shape, and
+    cropping is the user's call."""
     ratio = info.aspect_ratio
     if profile.aspect_ratio is None or ratio is None:
         return
     low, high = profile.aspect_ratio
-    if low - 0.005 <= ratio <= high + 0.005:  # 1080×1350 is 4:5 even if rounded
+    if low - _slack(low) <= ratio <= high + _slack(high):
         return
     raise NotAdaptable(
-        f"This photo is {info.width}×{info.height}, an aspect ratio of {ratio:.2f}:1; "
-        f"{profile.name} takes {low:.2f}:1 to {high:.2f}:1. Crop it to fit and send it again.",
+        f"This photo is {info.width}×{info.height}, an aspect ratio of {_ratio(ratio)}; "
+        f"{profile.name} takes {_bound(low)} to {_bound(high)}. Crop it to fit and send it "
+        "again.",
         code="aspect_ratio",
     )
+
+
+def _slack(bound: float) -> float:
+    """Half a hundredth of a bound written long side to short (1.91:1, or 1:1.25 for 4:5):
+    1080×1350 is 4:5 even if rounded, and a tall bound stays tight (1:20 is not 1:22)."""
+    return 0.005 * min(1.0, bound * bound)
+
+
+def _ratio(ratio: float) -> str:
+    """ "3.00:1", or "1:21.00" for a tall photo."""
+    return f"{ratio:.2f}:1" if ratio >= 1 else f"1:{1 / ratio:.2f}"
+
+
+def _bound(bound: float) -> str:
+    """ "20:1", "1:20", "1.91:1"."""
+    if bound >= 1 and abs(bound - round(bound)) < 1e-6:
+        return f"{round(bound)}:1"
+    if 0 < bound < 1 and abs(1 / bound - round(1 / bound)) < 1e-6:
+        return f"1:{round(1 / bound)}"
+    return f"{bound:.2f}:1"
 
 
 def check_video(info: MediaInfo, profile: MediaProfile) -> None:
@@ -191,13 +208,37 @@ def check_video(info: MediaInfo, profile: MediaProfile) -> None:
             "Trim it and send it again.",
             code="video_too_long",
         )
+    _check_frames(info, profile)
+    check_bytes(info.size, profile.max_video_bytes, f"{name} allows", "video", "video_too_large")
+
+
+def _check_frames(info: MediaInfo, profile: MediaProfile) -> None:
+    """Frame rate and frame size, which only re-encoding could change."""
+    name = profile.name
     if profile.max_video_fps and info.fps and info.fps > profile.max_video_fps + 0.01:
         raise NotAdaptable(
             f"This video runs at {info.fps:g} frames per second; {name} takes up to "
             f"{profile.max_video_fps:g}. Export it at a lower frame rate.",
             code="video_fps",
         )
-    check_bytes(info.size, profile.max_video_bytes, f"{name} allows", "video", "video_too_large")
+    limit = profile.max_video_pixels
+    if limit and info.width and info.height and info.width * info.height > limit:
+        example = _video_size_within(limit, portrait=info.height > info.width)
+        such_as = f", such as {example[0]}×{example[1]}" if example else ""
+        raise NotAdaptable(
+            f"This video is {info.width}×{info.height} ({megapixels(info.width * info.height)} "
+            f"megapixels); {name} takes up to {megapixels(limit)} megapixels{such_as}. "
+            "Export it at a lower resolution and send it again.",
+            code="video_resolution",
+        )
+
+
+def _video_size_within(limit: int, *, portrait: bool) -> tuple[int, int] | None:
+    """The largest usual export size within `limit` pixels, turned like the video."""
+    for width, height in _VIDEO_SIZES:
+        if width * height <= limit:
+            return (height, width) if portrait else (width, height)
+    return None
 
 
 def check_animation(info: MediaInfo, profile: MediaProfile) -> None:
@@ -213,8 +254,9 @@ def check_animation(info: MediaInfo, profile: MediaProfile) -> None:
             f"{names(profile.animation_mimes)}.",
             code="animation_type",
         )
-    if info.video_codec:
+    if info.video_codec:  # a silent MP4, which platforms treat as a video
         _check_codec(info, profile)
+        _check_frames(info, profile)
     check_bytes(
         info.size,
         profile.max_animation_bytes,
@@ -265,6 +307,11 @@ def human_bytes(size: int) -> str:
     if size >= 1_000_000:
         return f"{size / 1_000_000:.1f} MB"
     return f"{max(1, round(size / 1000))} KB"
+
+
+def megapixels(pixels: int) -> str:
+    """ "8.3", "0.92": width × height in millions."""
+    return f"{pixels / 1e6:.1f}" if pixels >= 1_000_000 else f"{pixels / 1e6:.2f}"
 
 
 def clock(seconds: float, *, decimals: int = 0) -> str:

@@ -61,6 +61,25 @@ class Limits:
     mime_types: Mapping[MediaKind, frozenset[str]] = field(default_factory=dict)
     #: Largest file per media kind, bytes.
     max_bytes: Mapping[MediaKind, int] = field(default_factory=dict)
+    # The shape of photos and videos. None is no limit. `bot.media_profile` reads these:
+    # photos over a size limit are shrunk to fit, anything else over a limit is a problem
+    # for this account in the preview (videos are never re-encoded).
+    #: Largest photo width and height, and width × height, in pixels.
+    max_image_width: int | None = None
+    max_image_height: int | None = None
+    max_image_pixels: int | None = None
+    #: Largest width + height of a photo, in pixels (Telegram: 10,000).
+    max_image_side_sum: int | None = None
+    #: Accepted width / height of photos, (min, max): (0.05, 20.0) is 1:20 to 20:1.
+    image_aspect_ratio: tuple[float, float] | None = None
+    #: FFmpeg names of accepted video codecs: "h264", "hevc", "vp9", "av1".
+    video_codecs: frozenset[str] | None = None
+    #: Longest video, seconds.
+    max_video_duration: float | None = None
+    #: Largest video frame, width × height in pixels (Mastodon's video_matrix_limit).
+    max_video_pixels: int | None = None
+    #: Highest video frame rate, frames per second.
+    max_video_fps: float | None = None
     media_required: bool = False
     #: Sends alt text with images.
     alt_text: bool = False

@@ -27,6 +27,11 @@ DEFAULT_URL_LENGTH = 23
 DEFAULT_IMAGE_SIZE = 16 * 1024 * 1024
 DEFAULT_VIDEO_SIZE = 99 * 1024 * 1024
 DEFAULT_DESCRIPTION_LIMIT = 1500
+#: Largest image and video frame in pixels (7680×4320 and 3840×2160), and the highest video
+#: frame rate; over them an upload is refused with 422.
+DEFAULT_IMAGE_MATRIX_LIMIT = 33_177_600
+DEFAULT_VIDEO_MATRIX_LIMIT = 8_294_400
+DEFAULT_VIDEO_FRAME_RATE_LIMIT = 120
 DEFAULT_MIME_TYPES = (
     "image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp",
     "image/avif", "video/webm", "video/mp4", "video/quicktime", "video/ogg",
@@ -105,6 +110,9 @@ class ServerLimits:
     video_size_limit: int = DEFAULT_VIDEO_SIZE
     description_limit: int = DEFAULT_DESCRIPTION_LIMIT
     supported_mime_types: tuple[str, ...] = DEFAULT_MIME_TYPES
+    image_matrix_limit: int = DEFAULT_IMAGE_MATRIX_LIMIT
+    video_matrix_limit: int = DEFAULT_VIDEO_MATRIX_LIMIT
+    video_frame_rate_limit: int = DEFAULT_VIDEO_FRAME_RATE_LIMIT
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any] | None) -> ServerLimits:
@@ -127,6 +135,15 @@ class ServerLimits:
                 if isinstance(mime_types, list | tuple) and mime_types
                 else default.supported_mime_types
             ),
+            image_matrix_limit=_positive(
+                data.get("image_matrix_limit"), default.image_matrix_limit
+            ),
+            video_matrix_limit=_positive(
+                data.get("video_matrix_limit"), default.video_matrix_limit
+            ),
+            video_frame_rate_limit=_positive(
+                data.get("video_frame_rate_limit"), default.video_frame_rate_limit
+            ),
         )
 
     @classmethod
@@ -145,6 +162,9 @@ class ServerLimits:
                 "video_size_limit": media.get("video_size_limit") or upload_limit,
                 "description_limit": media.get("description_limit"),
                 "supported_mime_types": media.get("supported_mime_types"),
+                "image_matrix_limit": media.get("image_matrix_limit"),
+                "video_matrix_limit": media.get("video_matrix_limit"),
+                "video_frame_rate_limit": media.get("video_frame_rate_limit"),
             }
         )
 
@@ -157,6 +177,9 @@ class ServerLimits:
             "video_size_limit": self.video_size_limit,
             "description_limit": self.description_limit,
             "supported_mime_types": list(self.supported_mime_types),
+            "image_matrix_limit": self.image_matrix_limit,
+            "video_matrix_limit": self.video_matrix_limit,
+            "video_frame_rate_limit": self.video_frame_rate_limit,
         }
 
     def to_limits(self) -> Limits:
@@ -183,6 +206,11 @@ class ServerLimits:
                 MediaKind.ANIMATION: self.video_size_limit,
                 MediaKind.DOCUMENT: self.video_size_limit,
             },
+            # Larger photos are shrunk to fit; videos over these are a problem (never
+            # re-encoded), and so are Telegram's silent MP4 animations.
+            max_image_pixels=self.image_matrix_limit,
+            max_video_pixels=self.video_matrix_limit,
+            max_video_fps=float(self.video_frame_rate_limit),
             alt_text=True,
             threads=True,
             idempotent_publish=True,

@@ -29,6 +29,10 @@ from providers.errors import AuthError, PermanentError, ProviderError, RateLimit
 from providers.http import sanitize, translate_network_errors
 
 PLATFORM = "Telegram"
+#: sendPhoto: "The photo's width and height must not exceed 10000 in total. Width and height
+#: ratio must be at most 20."
+PHOTO_MAX_SIDE_SUM = 10_000
+PHOTO_MAX_RATIO = 20.0
 
 _SEND_ONE = {
     MediaKind.PHOTO: "sendPhoto",
@@ -49,6 +53,37 @@ _LOST_ACCESS = (
 )
 
 
+LIMITS = Limits(
+    max_text=4096,
+    counting=TextCounting.UTF16,
+    max_caption=1024,
+    max_media=10,
+    max_images=10,
+    max_videos=10,
+    mixed_media=True,
+    mime_types={
+        MediaKind.PHOTO: frozenset({"image/jpeg", "image/png", "image/webp"}),
+        MediaKind.VIDEO: frozenset({"video/mp4", "video/quicktime", "video/webm"}),
+        MediaKind.ANIMATION: frozenset({"image/gif", "video/mp4"}),
+        MediaKind.DOCUMENT: frozenset(),
+    },
+    max_bytes={
+        MediaKind.PHOTO: 10 * 1024 * 1024,
+        MediaKind.VIDEO: 50 * 1024 * 1024,
+        MediaKind.ANIMATION: 50 * 1024 * 1024,
+        MediaKind.DOCUMENT: 50 * 1024 * 1024,
+    },
+    # sendPhoto refuses other photos with PHOTO_INVALID_DIMENSIONS: larger ones are
+    # shrunk to fit, a longer panorama is a problem (shrinking keeps its shape).
+    max_image_side_sum=PHOTO_MAX_SIDE_SUM,
+    image_aspect_ratio=(1 / PHOTO_MAX_RATIO, PHOTO_MAX_RATIO),
+    alt_text=False,
+    threads=False,
+    idempotent_publish=False,
+    concurrency=3,
+)
+
+
 class TelegramChannelProvider(Provider):
     platform: ClassVar[str] = "telegram"
     display_name: ClassVar[str] = "Telegram channel"
@@ -64,31 +99,7 @@ class TelegramChannelProvider(Provider):
         self._token = token
         self._base = api_base_url.rstrip("/")
         self.bot_id = int(token.split(":", 1)[0]) if ":" in token else 0
-        self.limits = Limits(
-            max_text=4096,
-            counting=TextCounting.UTF16,
-            max_caption=1024,
-            max_media=10,
-            max_images=10,
-            max_videos=10,
-            mixed_media=True,
-            mime_types={
-                MediaKind.PHOTO: frozenset({"image/jpeg", "image/png", "image/webp"}),
-                MediaKind.VIDEO: frozenset({"video/mp4", "video/quicktime", "video/webm"}),
-                MediaKind.ANIMATION: frozenset({"image/gif", "video/mp4"}),
-                MediaKind.DOCUMENT: frozenset(),
-            },
-            max_bytes={
-                MediaKind.PHOTO: 10 * 1024 * 1024,
-                MediaKind.VIDEO: 50 * 1024 * 1024,
-                MediaKind.ANIMATION: 50 * 1024 * 1024,
-                MediaKind.DOCUMENT: 50 * 1024 * 1024,
-            },
-            alt_text=False,
-            threads=False,
-            idempotent_publish=False,
-            concurrency=3,
-        )
+        self.limits = LIMITS
 
     # -- contract ---------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 It keeps accounts' uploads and statuses, enforces the server's limits with Mastodon's own
 error shapes ({"error": "..."} with 401/404/422/429), processes media asynchronously
-(``processing_polls``), deduplicates statuses on ``Idempotency-Key`` for an hour, and
+(``processing_polls``; a video over the frame size or frame rate limit fails processing, as
+Mastodon's transcoder does), deduplicates statuses on ``Idempotency-Key`` for an hour, and
 throttles uploads and statuses like Mastodon's rate limits. Use the ASGI app directly
 (``httpx.ASGITransport(app=fake.app)``) or serve it on 127.0.0.1::
 
@@ -18,7 +19,9 @@ text, each URL as ``characters_reserved_per_url``, @name@server as @name.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
+import io
 import json
 import re
 import socket
@@ -30,8 +33,10 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+import av
 import regex
 import uvicorn
+from PIL import Image
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -86,6 +91,8 @@ class FakeMedia:
     #: GET /api/v1/media/:id answers 206 this many more times before the file is ready.
     polls_left: int
     status_id: str | None = None
+    #: Processing failed (a video over the frame limits): GET /api/v1/media/:id answers 422.
+    failed: bool = False
 
     @property
     def ready(self) -> bool:
@@ -153,6 +160,9 @@ class FakeMastodon:
         video_size_limit: int = 99 * _MB,
         description_limit: int = 1500,
         supported_mime_types: Iterable[str] = _SUPPORTED_MIME_TYPES,
+        image_matrix_limit: int = 33_177_600,
+        video_matrix_limit: int = 8_294_400,
+        video_frame_rate_limit: int = 120,
         processing_polls: int = 0,
         instance_v2: bool = True,
         media_rate_limit: tuple[int, float] = (30, 1800.0),
@@ -170,6 +180,10 @@ class FakeMastodon:
         self.video_size_limit = video_size_limit
         self.description_limit = description_limit
         self.supported_mime_types = list(supported_mime_types)
+        #: Pixels (width × height) of an image, of a video frame; a video's frames a second.
+        self.image_matrix_limit = image_matrix_limit
+        self.video_matrix_limit = video_matrix_limit
+        self.video_frame_rate_limit = video_frame_rate_limit
         #: How many polls of each new upload answer 206 before it is ready (0: 200 at once).
         self.processing_polls = processing_polls
         #: False: a server older than 4.0, without /api/v2/instance.
@@ -438,6 +452,20 @@ class FakeMastodon:
                     "Validation failed: Description is too long "
                     f"(maximum is {self.description_limit} characters)",
                 )
+            failed = False
+            if mime.startswith("image/") and mime != "image/gif":
+                size = _image_size(data)
+                if size is not None and size[0] * size[1] > self.image_matrix_limit:
+                    return _error(422, f"{size[0]}x{size[1]} images are not supported")
+            elif mime.startswith("video/"):
+                # Videos are processed later; over a limit, processing fails.
+                facts = _video_facts(data)
+                if facts is not None:
+                    width, height, fps = facts
+                    failed = (
+                        width * height > self.video_matrix_limit
+                        or fps > self.video_frame_rate_limit
+                    )
             media = FakeMedia(
                 id=self._new_id(),
                 account_id=self.account_id,
@@ -445,7 +473,8 @@ class FakeMastodon:
                 mime=mime,
                 data=data,
                 description=description,
-                polls_left=self.processing_polls,
+                polls_left=max(self.processing_polls, 1) if failed else self.processing_polls,
+                failed=failed,
             )
             self.media.append(media)
             return JSONResponse(media.to_json(self.domain), status_code=200 if media.ready else 202)
@@ -457,6 +486,8 @@ class FakeMastodon:
             media = self._find_media(req.path_params["id"])
             if media is None or media.status_id is not None:
                 return _error(404, "Record not found")
+            if media.failed:
+                return _error(422, "Error processing thumbnail for uploaded media")
             if not media.ready:
                 media.polls_left -= 1
                 return JSONResponse(media.to_json(self.domain), status_code=206)
@@ -565,10 +596,10 @@ class FakeMastodon:
                 "supported_mime_types": self.supported_mime_types,
                 "description_limit": self.description_limit,
                 "image_size_limit": self.image_size_limit,
-                "image_matrix_limit": 33_177_600,
+                "image_matrix_limit": self.image_matrix_limit,
                 "video_size_limit": self.video_size_limit,
-                "video_frame_rate_limit": 120,
-                "video_matrix_limit": 8_294_400,
+                "video_frame_rate_limit": self.video_frame_rate_limit,
+                "video_matrix_limit": self.video_matrix_limit,
             },
         }
 
@@ -646,6 +677,22 @@ def _respond(status: int, body: Any, headers: dict[str, str]) -> Response:
     if isinstance(body, dict | list):
         return JSONResponse(body, status_code=status, headers=headers)
     return Response(str(body), status_code=status, headers=headers, media_type="text/html")
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the header, as Mastodon's FastImage reads them."""
+    with contextlib.suppress(Exception), Image.open(io.BytesIO(data)) as image:
+        return image.size
+    return None
+
+
+def _video_facts(data: bytes) -> tuple[int, int, float] | None:
+    """Width, height and frame rate of the first video stream, as ffprobe would say."""
+    with contextlib.suppress(Exception), av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate
+        return stream.width, stream.height, float(rate) if rate else 0.0
+    return None
 
 
 def _truthy(value: Any) -> bool:

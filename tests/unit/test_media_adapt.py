@@ -15,12 +15,15 @@ from bot.media_probe import MediaInfo, probe
 from bot.media_profile import clock, clock_pair, human_bytes
 from providers.base import Limits, MediaKind
 from providers.bluesky import LIMITS as BLUESKY_LIMITS
+from providers.mastodon_limits import ServerLimits
+from providers.telegram_channel import LIMITS as TELEGRAM_LIMITS
 from tests import media_samples as samples
 
 JPEG_PNG_WEBP = frozenset({"image/jpeg", "image/png", "image/webp"})
 BLUESKY = MediaProfile(name="Bluesky", image_mimes=JPEG_PNG_WEBP, max_image_bytes=1_000_000)
 JPEG_ONLY = MediaProfile(name="JPEG-only", image_mimes=frozenset({"image/jpeg"}))
 JPEG_PNG = MediaProfile(name="JPEG and PNG", image_mimes=frozenset({"image/jpeg", "image/png"}))
+TELEGRAM = profile_for(TELEGRAM_LIMITS, "Telegram channel")
 
 
 def run(path: Path, profile: MediaProfile, cache: Path) -> Adapted:
@@ -206,6 +209,48 @@ def test_aspect_ratio_out_of_range_is_not_adaptable(tmp_path: Path) -> None:
     assert not run(inside, profile, tmp_path / "cache").changed
 
 
+def test_panorama_is_shrunk_to_telegrams_width_plus_height(tmp_path: Path) -> None:
+    # 12000 + 1500 is over sendPhoto's 10000 in total; 8:1 is well within its 20:1.
+    path = samples.jpeg(tmp_path / "panorama.jpg", (12000, 1500))
+    result = run(path, TELEGRAM, tmp_path / "cache")
+    assert result.changed
+    image = reopen(result)
+    assert image.size == (result.info.width, result.info.height) == (8888, 1111)
+    assert sum(image.size) <= 10_000
+    assert result.note.startswith("resized 12000×1500 → 8888×1111, ")
+
+
+@pytest.mark.parametrize(
+    ("size", "words"),
+    [((10500, 500), "an aspect ratio of 21.00:1"), ((480, 10080), "an aspect ratio of 1:21.00")],
+    ids=["wide", "tall"],
+)
+def test_panorama_longer_than_20_to_1_is_not_adaptable_for_telegram(
+    tmp_path: Path, size: tuple[int, int], words: str
+) -> None:
+    path = samples.jpeg(tmp_path / "panorama.jpg", size)
+    with pytest.raises(NotAdaptable) as caught:
+        run(path, TELEGRAM, tmp_path / "cache")
+    assert caught.value.code == "aspect_ratio"
+    assert str(caught.value) == (
+        f"This photo is {size[0]}×{size[1]}, {words}; Telegram channel takes 1:20 to 20:1. "
+        "Crop it to fit and send it again."
+    )
+
+
+def test_panorama_at_exactly_20_to_1_goes_and_stays_within_it_when_shrunk(
+    tmp_path: Path,
+) -> None:
+    as_is = samples.jpeg(tmp_path / "fits.jpg", (9000, 450))
+    assert not run(as_is, TELEGRAM, tmp_path / "cache").changed
+    # 10000 + 500 must shrink; rounding each side down alone would give 9523×476, 20.006:1.
+    shrunk = run(samples.jpeg(tmp_path / "big.jpg", (10000, 500)), TELEGRAM, tmp_path / "cache")
+    width, height = reopen(shrunk).size
+    assert width + height <= 10_000
+    assert width / height <= 20
+    assert (width, height) == (9520, 476)
+
+
 def test_platform_without_photos(tmp_path: Path) -> None:
     path = samples.jpeg(tmp_path / "photo.jpg")
     with pytest.raises(NotAdaptable, match=r"^Text-only doesn't take photos here"):
@@ -320,6 +365,27 @@ def test_long_video_message_names_both_durations() -> None:
             "This video runs at 120 frames per second; Site takes up to 60. Export it at a "
             "lower frame rate.",
         ),
+        (
+            {"width": 3840, "height": 2160},
+            {"max_video_pixels": 2_073_600},
+            "video_resolution",
+            "This video is 3840×2160 (8.3 megapixels); Site takes up to 2.1 megapixels, such as "
+            "1920×1080. Export it at a lower resolution and send it again.",
+        ),
+        (
+            {"width": 1080, "height": 1920},
+            {"max_video_pixels": 409_920},
+            "video_resolution",
+            "This video is 1080×1920 (2.1 megapixels); Site takes up to 0.41 megapixels, such "
+            "as 480×854. Export it at a lower resolution and send it again.",
+        ),
+        (
+            {"width": 640, "height": 360},
+            {"max_video_pixels": 100_000},
+            "video_resolution",
+            "This video is 640×360 (0.23 megapixels); Site takes up to 0.10 megapixels. Export "
+            "it at a lower resolution and send it again.",
+        ),
         ({}, {"video_mimes": frozenset()}, "no_video", "Site doesn't take videos here."),
     ],
 )
@@ -329,6 +395,33 @@ def test_video_problems(
     with pytest.raises(NotAdaptable) as caught:
         adapt(_video(**info), Path("v.mp4"), MediaProfile(name="Site", **profile), Path("."))  # type: ignore[arg-type]
     assert (caught.value.code, str(caught.value)) == (code, message)
+
+
+def test_real_video_over_a_frame_limit(tmp_path: Path) -> None:
+    """Probed facts, not made-up ones: a 60 fps 640×360 clip against Mastodon servers."""
+    path = samples.mp4(tmp_path / "clip.mp4", seconds=0.2, size=(640, 360), fps=60)
+    info = probe(path)
+    assert (info.width, info.height, info.fps) == (640, 360, 60.0)
+    default = profile_for(ServerLimits().to_limits(), "Mastodon")
+    assert not adapt(info, path, default, tmp_path).changed
+    for server, code in (
+        (ServerLimits(video_frame_rate_limit=30), "video_fps"),
+        (ServerLimits(video_matrix_limit=320 * 240), "video_resolution"),
+    ):
+        with pytest.raises(NotAdaptable) as caught:
+            adapt(info, path, profile_for(server.to_limits(), "Mastodon"), tmp_path)
+        assert caught.value.code == code
+
+
+def test_silent_mp4_animation_is_held_to_the_video_frame_limits() -> None:
+    profile = MediaProfile(name="Mastodon", max_video_pixels=921_600, max_video_fps=120)
+    gif_like = _video(kind=MediaKind.ANIMATION, width=1920, height=1080, audio_codec=None)
+    with pytest.raises(NotAdaptable) as caught:
+        adapt(gif_like, Path("a.mp4"), profile, Path("."))
+    assert caught.value.code == "video_resolution"
+    # A GIF file has no video codec: it is an image to the platform, not a video.
+    gif = dataclasses.replace(gif_like, mime="image/gif", video_codec=None, container="gif")
+    assert not adapt(gif, Path("a.gif"), profile, Path(".")).changed
 
 
 def test_animation_for_a_platform_without_animations(tmp_path: Path) -> None:
@@ -376,30 +469,42 @@ def test_profile_empty_type_set_means_any() -> None:
     assert not text_only.animation
 
 
-def test_profile_reads_proposed_limits_fields() -> None:
-    @dataclasses.dataclass(frozen=True, kw_only=True)
-    class FutureLimits(Limits):
-        max_image_width: int | None = None
-        image_aspect_ratio: tuple[float, float] | None = None
-        max_video_duration: float | None = None
-        video_codecs: frozenset[str] | None = None
-
-    limits = FutureLimits(
+def test_profile_takes_the_shape_limits_from_limits() -> None:
+    limits = Limits(
         max_text=500,
         max_media=10,
         max_images=10,
         max_videos=1,
         mime_types={MediaKind.PHOTO: frozenset({"image/jpeg"})},
         max_image_width=1080,
+        max_image_height=1350,
+        max_image_pixels=1_458_000,
+        max_image_side_sum=2430,
         image_aspect_ratio=(0.8, 1.91),
-        max_video_duration=90.0,
         video_codecs=frozenset({"h264"}),
+        max_video_duration=90.0,
+        max_video_pixels=2_073_600,
+        max_video_fps=60.0,
     )
     profile = profile_for(limits, "Instagram")
-    assert profile.max_width == 1080
+    assert (profile.max_width, profile.max_height, profile.max_pixels) == (1080, 1350, 1_458_000)
+    assert profile.max_side_sum == 2430
     assert profile.aspect_ratio == (0.8, 1.91)
-    assert profile.max_video_duration == 90.0
     assert profile.video_codecs == frozenset({"h264"})
+    assert profile.max_video_duration == 90.0
+    assert (profile.max_video_pixels, profile.max_video_fps) == (2_073_600, 60.0)
+
+
+def test_platform_profiles_declare_their_shape_limits() -> None:
+    assert (TELEGRAM.max_side_sum, TELEGRAM.aspect_ratio) == (10_000, (0.05, 20.0))
+    assert TELEGRAM.max_video_pixels is None  # Telegram takes videos of any size
+    mastodon = profile_for(ServerLimits().to_limits(), "Mastodon")
+    assert (mastodon.max_pixels, mastodon.max_video_pixels, mastodon.max_video_fps) == (
+        33_177_600,
+        8_294_400,
+        120.0,
+    )
+    assert mastodon.aspect_ratio is None
 
 
 def test_fingerprint_ignores_the_name_only() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -19,9 +20,11 @@ from providers.base import AccountRef, MediaFile, MediaKind, PostContent, Severi
 from providers.bluesky import BlueskyProvider
 from providers.dryrun import DryRunProvider
 from providers.errors import PermanentError
+from providers.mastodon import MastodonProvider
 from providers.telegram_channel import TelegramChannelProvider
 from storage.models import Account, Media, Post, PostMedia
 from tests import media_samples as samples
+from tests.fakes.mastodon import FakeMastodon
 
 BLUESKY_REF = AccountRef(id=2, platform="bluesky", label="@a.test")
 
@@ -80,6 +83,46 @@ def draft(*media: Media, text: str = "Hello") -> Post:
 
 def account(platform: str, account_id: int = 2) -> Account:
     return Account(id=account_id, user_id=1, platform=platform, label=f"@{platform}", config={})
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+@dataclasses.dataclass
+class Connected:
+    provider: MastodonProvider
+    #: As stored.
+    row: Account
+    #: As the engine hands it to the provider, with the token.
+    ref: AccountRef
+
+
+Connect = Callable[[FakeMastodon, int], Awaitable[Connected]]
+
+
+@pytest.fixture
+async def mastodon() -> AsyncIterator[Connect]:
+    """Connects accounts on fake Mastodon servers, as /connect does."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def connect(fake: FakeMastodon, account_id: int) -> Connected:
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app))
+            await stack.enter_async_context(client)
+            provider = MastodonProvider(client, sleep=no_sleep)
+            ref = AccountRef(
+                id=account_id,
+                platform="mastodon",
+                label="",
+                config={"instance_url": f"https://{fake.domain}"},
+                credentials={"access_token": fake.token},
+            )
+            verified = await provider.verify(ref)  # reads the fake's /api/v2/instance
+            row = account("mastodon", account_id)
+            row.label, row.config = verified.label, dict(verified.config)
+            return Connected(provider, row, dataclasses.replace(ref, config=row.config))
+
+        yield connect
 
 
 # -- expect: what adapt will make of a file, without encoding ---------------------------------
@@ -154,6 +197,104 @@ async def test_mixed_items_name_the_one_that_cannot_go(
     gif = stored(tmp_path, samples.gif_animation(tmp_path / "b.gif"), id=99)
     problems = check(draft(photo, gif), account("bluesky"), bluesky, tmp_path)
     assert [(p.code, p.message.split(":")[0]) for p in problems] == [("no_animation", "GIF 2 of 2")]
+
+
+@pytest.mark.parametrize(
+    ("server", "clip", "problem"),
+    [
+        (
+            {"video_matrix_limit": 640 * 360},
+            {"size": (1280, 720)},
+            (
+                "video_resolution",
+                "Video: This video is 1280×720 (0.92 megapixels); Mastodon takes up to 0.23 "
+                "megapixels, such as 640×360. Export it at a lower resolution and send it again.",
+            ),
+        ),
+        (
+            {"video_frame_rate_limit": 30},
+            {"fps": 60},
+            (
+                "video_fps",
+                "Video: This video runs at 60 frames per second; Mastodon takes up to 30. "
+                "Export it at a lower frame rate.",
+            ),
+        ),
+    ],
+    ids=["frame size", "frame rate"],
+)
+async def test_a_video_over_a_mastodon_servers_frame_limits_is_a_problem_for_that_account_only(
+    tmp_path: Path,
+    telegram: TelegramChannelProvider,
+    mastodon: Connect,
+    server: dict[str, int],
+    clip: dict[str, object],
+    problem: tuple[str, str],
+) -> None:
+    strict_server = FakeMastodon(domain="small.example", **server)  # type: ignore[arg-type]
+    roomy_server = FakeMastodon(domain="big.example")  # Mastodon's own: 3840×2160, 120 fps
+    strict = await mastodon(strict_server, 4)
+    roomy = await mastodon(roomy_server, 5)
+    for key, value in server.items():  # read from /api/v2/instance and stored
+        assert strict.row.config["limits"][key] == value
+    source = samples.mp4(tmp_path / "clip.mp4", seconds=0.2, **clip)  # type: ignore[arg-type]
+    post = draft(stored(tmp_path, source, telegram_file_id="BAAD-video"))
+
+    found = check(post, strict.row, strict.provider, tmp_path)
+    assert [(p.code, p.message) for p in found] == [problem]
+    assert check(post, roomy.row, roomy.provider, tmp_path) == []
+    assert check(post, account("telegram", 6), telegram, tmp_path) == []
+    assert check(post, account("dryrun", 7), DryRunProvider(), tmp_path) == []
+
+    # Publishing anyway stops before uploading anything...
+    with pytest.raises(PermanentError) as refused:
+        await prepare_for(post, strict.ref, strict.provider, tmp_path)
+    assert f"Video: {refused.value}" == problem[1]
+    assert [r.path for r in strict_server.requests] == [  # verify's, nothing since
+        "/api/v1/accounts/verify_credentials",
+        "/api/v2/instance",
+    ]
+    # ... and the limit is the server's: it fails processing such a video, not another one.
+    sent = PostContent(
+        text="x", media=(MediaFile(kind=MediaKind.VIDEO, mime="video/mp4", size=1, path=source),)
+    )
+    with pytest.raises(PermanentError, match="Error processing thumbnail"):
+        await strict.provider.publish(sent, strict.ref, "key-1")
+    assert not strict_server.statuses
+    await roomy.provider.publish(sent, roomy.ref, "key-1")
+    assert len(roomy_server.statuses) == 1
+
+
+async def test_a_panorama_over_20_to_1_is_a_problem_for_the_telegram_channel_only(
+    tmp_path: Path, telegram: TelegramChannelProvider, bluesky: BlueskyProvider
+) -> None:
+    panorama = stored(tmp_path, samples.jpeg(tmp_path / "pano.jpg", (10500, 500)))
+    post = draft(panorama)
+    [problem] = check(post, account("telegram"), telegram, tmp_path)
+    assert (problem.code, problem.message) == (
+        "aspect_ratio",
+        "Photo: This photo is 10500×500, an aspect ratio of 21.00:1; Telegram channel takes "
+        "1:20 to 20:1. Crop it to fit and send it again.",
+    )
+    assert check(post, account("bluesky", 3), bluesky, tmp_path) == []
+    assert check(post, account("dryrun", 4), DryRunProvider(), tmp_path) == []
+    with pytest.raises(PermanentError, match="Crop it to fit"):
+        await prepare_for(post, account("telegram"), telegram, tmp_path)
+
+
+async def test_a_wide_panorama_is_shrunk_for_telegram_not_refused(
+    tmp_path: Path, telegram: TelegramChannelProvider
+) -> None:
+    source = samples.jpeg(tmp_path / "pano.jpg", (12000, 1500))
+    row = stored(tmp_path / "media", source, telegram_file_id="BQAD-document")
+    post = draft(row)
+    assert check(post, account("telegram"), telegram, tmp_path / "media") == []
+    content = await prepare_for(post, account("telegram"), telegram, tmp_path / "media")
+    [item] = content.media
+    assert item.path is not None
+    assert item.telegram_file_id is None  # the new bytes are uploaded
+    with Image.open(item.path) as image:
+        assert image.size == (item.width, item.height) == (8888, 1111)
 
 
 async def test_a_released_file_is_reported_not_crashed_on(

@@ -371,7 +371,10 @@ def instance_v2(domain: str = "mastodon.example", **statuses: int) -> dict[str, 
                 "supported_mime_types": ["image/jpeg", "image/png", "video/mp4"],
                 "description_limit": 1500,
                 "image_size_limit": 10485760,
+                "image_matrix_limit": 16777216,
                 "video_size_limit": 41943040,
+                "video_frame_rate_limit": 60,
+                "video_matrix_limit": 2073600,
             },
         },
     }
@@ -406,10 +409,29 @@ async def test_verify_reads_the_account_and_stores_the_servers_limits(
         "video_size_limit": 41943040,
         "description_limit": 1500,
         "supported_mime_types": ["image/jpeg", "image/png", "video/mp4"],
+        "image_matrix_limit": 16777216,
+        "video_matrix_limit": 2073600,
+        "video_frame_rate_limit": 60,
     }
     limits = provider.limits_for(account(dict(verified.config)))
     assert (limits.max_text, limits.max_media, limits.alt_text) == (5000, 8, True)
     assert limits.max_bytes[MediaKind.PHOTO] == 10485760
+    assert (limits.max_image_pixels, limits.max_video_pixels, limits.max_video_fps) == (
+        16777216,
+        2073600,
+        60.0,
+    )
+
+
+def test_frame_limits_default_to_mastodons_when_not_published() -> None:
+    """Mastodon 3.4+ publishes them; for other servers, and accounts connected before
+    Crier stored them, Mastodon's own limits apply, as for every other limit."""
+    pleroma = ServerLimits.from_instance({"uri": "pleroma.example", "upload_limit": 16_000_000})
+    stored_earlier = ServerLimits.from_config({"max_characters": 500})
+    for limits in (pleroma.to_limits(), stored_earlier.to_limits()):
+        assert limits.max_image_pixels == 7680 * 4320
+        assert limits.max_video_pixels == 3840 * 2160
+        assert limits.max_video_fps == 120.0
 
 
 @dataclass
