@@ -23,6 +23,7 @@ from bot.engine import Engine, EngineConfig
 from bot.handlers import accounts, admin, compose, connect, gate, history, schedules, start
 from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
 from bot.handlers import drafts as draft_handlers  # issue 6: drafts
+from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
 from bot.handlers import templates as template_handlers  # issue 6: templates
@@ -230,6 +231,7 @@ class Crier:
             queue_slots.install(self.app)  # issue 6: /slots
             connect.install(self.app)
             accounts.install(self.app)
+            account_options.install(self.app)
             schedules.install(self.app)
             admin.install(self.app)  # issue 7: admin
             history.install(self.app)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import account_options
 from bot.mapping import account_ref
 from bot.services import Services
 from providers.base import AccountRef
@@ -60,7 +61,8 @@ async def connect(
         if existing is not None:
             if not renamed(existing):
                 existing.label = verified.label
-            existing.config = config_to_store
+            # The options the user set in /accounts are theirs, not the platform's: keep them.
+            existing.config = {**account_options.kept_on_reconnect(existing), **config_to_store}
             existing.credentials = sealed or existing.credentials
             existing.status = AccountStatus.ACTIVE
             existing.status_reason = None

@@ -1,4 +1,7 @@
-"""/accounts: each connected account with Test, Rename and Disconnect."""
+"""/accounts: each connected account with Test, Rename, Options and Disconnect.
+
+Options (Mastodon's visibility and content warning) are in `bot/handlers/options.py`.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +17,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import connecting, posting
-from bot.handlers.common import callback_int, edit, reply, user_id
+from bot import account_options, connecting, posting
+from bot.handlers.common import Rows, callback_int, edit, reply, user_id
 from bot.render import account_name
-from bot.services import CustomContext
+from bot.services import CustomContext, Services
 from storage.models import AccountStatus
 
 RENAME = 0
@@ -31,8 +34,12 @@ STATUS = {
 
 async def accounts_command(update: Update, context: CustomContext) -> None:
     """List the user's accounts with buttons for each."""
-    services = context.services
-    owned = await posting.user_accounts(services, user_id(update))
+    await reply(update, *await listing(context.services, user_id(update)))
+
+
+async def listing(services: Services, uid: int) -> tuple[str, Rows]:
+    """The /accounts message: a line and a row of buttons per account."""
+    owned = await posting.user_accounts(services, uid)
     names = services.platform_names
     lines = ["👥 <b>Your accounts</b>", ""]
     rows: list[list[tuple[str, str]]] = []
@@ -40,6 +47,8 @@ async def accounts_command(update: Update, context: CustomContext) -> None:
         line = f"{STATUS[account.status]} {account_name(account, names)}"
         if connecting.renamed(account):
             line += f" · {escape(connecting.handle(account))}"
+        for option in account_options.summary(account):
+            line += f" · {escape(option)}"
         if account.status == AccountStatus.NEEDS_REAUTH:
             line += " — needs reconnecting: /connect it again"
             if account.status_reason:
@@ -47,15 +56,15 @@ async def accounts_command(update: Update, context: CustomContext) -> None:
         lines.append(line)
         if account.platform != "dryrun":
             short = account.label if len(account.label) <= 20 else account.label[:19] + "…"
-            rows.append(
-                [
-                    (f"🧪 {short}", f"acc:test:{account.id}"),
-                    ("✏️ Rename", f"acc:rename:{account.id}"),
-                    ("🗑", f"acc:off:{account.id}"),
-                ]
-            )
+            row = [
+                (f"🧪 {short}", f"acc:test:{account.id}"),
+                ("✏️ Rename", f"acc:rename:{account.id}"),
+            ]
+            if account_options.has_options(account):
+                row.append(("⚙️ Options", f"acc:opt:{account.id}"))
+            rows.append([*row, ("🗑", f"acc:off:{account.id}")])
     lines += ["", "Connect another with /connect."]
-    await reply(update, "\n".join(lines), rows)
+    return "\n".join(lines), rows
 
 
 async def test_button(update: Update, context: CustomContext) -> None:
