@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.recurrence import occurrence_instant
 from bot.services import Services
-from bot.timeparse import MAX_AHEAD, zone
+from bot.timeparse import MAX_AHEAD, Resolution, resolve_local, zone
 from bot.timewords import PHRASES, WEEKDAYS
 from storage import accounts, users
 from storage import slots as slots_repo
@@ -166,6 +166,32 @@ def summarise(pairs: Iterable[tuple[int, int]]) -> str:
     return "; ".join(
         f"{days_label(days)} {', '.join(clock(m) for m in minutes)}" for days, minutes in groups
     )
+
+
+def clock_change_notes(
+    pairs: Iterable[tuple[int, int]], tz: str, now: datetime, days: int = 366
+) -> list[str]:
+    """For each slot that a clock change in the coming year moves, when and to what time,
+    so the shift is never silent."""
+    notes: list[str] = []
+    today = now.astimezone(zone(tz)).date()
+    for weekday, minute in sorted(set(pairs)):
+        for offset in range(days):
+            day = today + timedelta(days=offset)
+            if day.weekday() != weekday:
+                continue
+            resolution = resolve_local(datetime.combine(day, time(minute // 60, minute % 60)), tz)
+            if resolution.kind is Resolution.EXACT:
+                continue
+            went, on = resolution.choices[0].short, day.strftime("%a %d %b %Y")
+            if resolution.kind is Resolution.GAP:
+                notes.append(f"On {on} the clocks skip {clock(minute)}: that slot is {went}.")
+            else:
+                notes.append(
+                    f"On {on} {clock(minute)} happens twice: that slot is the first, {went}."
+                )
+            break
+    return notes
 
 
 # -- the next free slot -------------------------------------------------------------------

@@ -82,6 +82,9 @@ async def account_view(
         lines += [note, ""]
     if entry.slots:
         lines.append(escape(queue_slots.summarise(entry.pairs)))
+        now = context.services.now()
+        changes = queue_slots.clock_change_notes(entry.pairs, entry.tz, now)
+        lines += [f"🕰 {escape(note)}" for note in changes]
         lines += ["", "Tap 🗑 on a slot to remove it."]
     else:
         lines.append("No slots yet: add one, or type them like " + escape(EXAMPLE) + ".")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.queue_slots import SlotError, next_free, parse_slots, summarise
+from bot.queue_slots import SlotError, clock_change_notes, next_free, parse_slots, summarise
 
 BERLIN = "Europe/Berlin"
 MON_FRI_9_17 = sorted([(day, 9 * 60) for day in range(5)] + [(day, 17 * 60) for day in range(5)])
@@ -100,3 +100,14 @@ def test_a_repeated_slot_is_the_first_one() -> None:
 
 def test_no_slots_means_no_time() -> None:
     assert next_free([], BERLIN, datetime(2026, 11, 22, tzinfo=UTC), set()) is None
+
+
+def test_a_slot_a_clock_change_moves_is_named_with_where_it_goes() -> None:
+    now = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    sunday_0230, monday_0900 = (6, 150), (0, 540)
+    notes = clock_change_notes([sunday_0230, monday_0900], BERLIN, now)
+    assert notes == ["On Sun 28 Mar 2027 the clocks skip 02:30: that slot is 03:00 CEST."]
+    autumn = datetime(2027, 4, 1, 12, 0, tzinfo=UTC)
+    [fold] = clock_change_notes([sunday_0230], BERLIN, autumn)
+    assert fold.startswith("On Sun 31 Oct 2027 02:30 happens twice: that slot is the first")
+    assert clock_change_notes([sunday_0230], "UTC", now) == []
