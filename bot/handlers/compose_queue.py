@@ -140,6 +140,10 @@ async def confirm(update: Update, context: CustomContext) -> int:
     await edit(
         query,
         "\n".join(lines),
-        [[("⚡ Post now", f"p:now:{post.id}"), ("✖ Cancel", f"p:cancel:{post.id}")]],
+        [
+            [("⚡ Post now", f"p:now:{post.id}"), ("✖ Cancel", f"p:cancel:{post.id}")],
+            [("✏️ Edit", f"p:edit:{post.id}")],
+            [("💾 Save as template", f"t:save:{post.id}")],
+        ],
     )
     return ConversationHandler.END

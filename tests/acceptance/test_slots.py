@@ -104,6 +104,7 @@ async def test_add_to_queue_takes_each_accounts_next_free_slot(crier: Crier, ali
     assert "@news (Telegram channel): Mon 23 Nov 18:00 CET — in 1 day" in preview["text"]
     scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
     assert "in the queue" in scheduled["text"]
+    assert {"✏️ Edit", "💾 Save as template"} <= set(buttons(scheduled))
     [dry, news] = await targets_of(crier, 1)
     assert dry.publish_at == utc(2026, 11, 23, 8, 0)
     assert news.publish_at == utc(2026, 11, 23, 17, 0)
