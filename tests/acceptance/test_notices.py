@@ -116,7 +116,7 @@ async def test_telegram_away_for_a_while_delays_the_notice_but_never_drops_it(
 
     # Each failure is retried later: fast-forward the waits until Telegram is back.
     assert crier.services is not None
-    for _ in range(20):
+    for _ in range(40):
         async with crier.db.session() as session:
             await session.execute(
                 update(Notice)
