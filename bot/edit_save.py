@@ -5,7 +5,7 @@ claimed before that is left alone and reported as "already started". Text and me
 shared by all of a post's copies, so when some copy already went out (or is going out, or
 failed and may be retried), the edited content goes to a new post that takes over the
 waiting copies, and the original keeps what it published. A repeating post is edited in
-place: its next occurrences take the new content.
+place: its next occurrences take the new content, and a new time moves the whole series.
 """
 
 from __future__ import annotations
@@ -97,6 +97,9 @@ async def _apply(
         await post_edits.retime(session, user_id, [t.id for t in keep], when)
         if owner is post and not post.rrule:
             post.publish_at = when
+        if owner.rrule and draft.series_start is not None:
+            # Later occurrences are planned from the series' start: it moves with the edit.
+            owner.dtstart_local = draft.series_start.strftime("%Y-%m-%dT%H:%M:%S")
     new_at = when or min((t.publish_at for t in keep), default=draft.publish_at)
     await post_edits.add_targets(session, owner, add, new_at, occurrence)
     await post_edits.cancel_targets(session, user_id, [t.id for t in drop])

@@ -26,6 +26,8 @@ from bot.formatting import clean
 from bot.mapping import account_ref, media_file
 from bot.media import Received
 from bot.posting import quota_message
+from bot.recurrence import RecurrenceError
+from bot.series import first_occurrence
 from bot.services import Services
 from bot.timeparse import MAX_AHEAD, NOW_GRACE
 from providers.base import Problem, Severity
@@ -53,7 +55,7 @@ class EditDraft:
     account_ids: list[int]
     #: When those go out (UTC).
     publish_at: datetime
-    #: A repeating post: its times come from its rule, not from here.
+    #: A repeating post: a new time moves the series (its start), not one post.
     repeats: bool
     #: Accounts whose copy was waiting when the edit began: what Save may change.
     editable: frozenset[int]
@@ -67,6 +69,11 @@ class EditDraft:
     awaiting: int | None = None
     #: "Now" was picked: the copies go out when the edit is saved, however long that takes.
     asap: bool = False
+    #: A repeating post's rule and zone, and the series' new start (naive local wall time)
+    #: once a new time is picked.
+    rule: str | None = None
+    tz: str | None = None
+    series_start: datetime | None = None
 
     def snapshot(self) -> tuple[Any, ...]:
         """What the post is to be, as a copy (for telling what changed)."""
@@ -132,6 +139,8 @@ async def begin(services: Services, user_id: int, post_id: int) -> EditDraft:
             account_ids=sorted({t.account_id for t in waiting}),
             publish_at=min(t.publish_at for t in waiting),
             repeats=bool(post.rrule),
+            rule=post.rrule,
+            tz=post.timezone,
             editable=frozenset(t.account_id for t in waiting),
             locked={
                 t.account_id: t.status
@@ -208,7 +217,11 @@ async def staged_post(session: AsyncSession, user_id: int, post: Post, draft: Ed
         publish_at=draft.publish_at,
         rrule=post.rrule,
         timezone=post.timezone,
-        dtstart_local=post.dtstart_local,
+        dtstart_local=(
+            draft.series_start.strftime("%Y-%m-%dT%H:%M:%S")
+            if draft.series_start is not None
+            else post.dtstart_local
+        ),
         created_at=post.created_at,
     )
     staged.media_links = [
@@ -235,19 +248,41 @@ def set_text(
 
 
 def set_time(services: Services, draft: EditDraft, when: datetime | None) -> None:
-    """Move the waiting copies to `when` (None: as soon as it is saved)."""
-    if draft.repeats:
-        raise EditError(
-            "This post repeats: its times come from its schedule. To change them, cancel "
-            "the series in /list and schedule it again."
-        )
+    """Move the waiting copies to `when` (None: as soon as it is saved). For a repeating
+    post, the series moves: it starts again at `when`, so its later posts keep the new
+    time of day (and the new day, where the rule doesn't name its days)."""
     now = services.now()
     if when is not None and when < now - NOW_GRACE:
         raise EditError("That time has passed. Pick a time in the future.")
     if when is not None and when - now > MAX_AHEAD:
         raise EditError("That is more than 3 years away. Pick a nearer time.")
+    if draft.repeats:
+        _move_series(draft, when)
+        return
     draft.asap = when is None
     draft.publish_at = max(when or now, now)
+
+
+def _move_series(draft: EditDraft, when: datetime | None) -> None:
+    if when is None:
+        raise EditError(
+            "A repeating post moves to a time, not to “now”: pick when its posts should go "
+            "out from now on (⚡ Post now in /list sends the next one at once)."
+        )
+    rule, tz = draft.rule or "", draft.tz or "UTC"
+    if "COUNT=" in rule.upper():
+        # COUNT counts from the series' start: a new start would change how many go out.
+        raise EditError(
+            "This series is a set number of posts, so moving it would change how many go "
+            "out. Cancel it in /list and schedule it again at the new time."
+        )
+    try:
+        start, first = first_occurrence(rule, tz, when)
+    except RecurrenceError as exc:
+        raise EditError(str(exc)) from exc
+    draft.series_start = start
+    draft.asap = False
+    draft.publish_at = first
 
 
 async def toggle_account(

@@ -15,7 +15,7 @@ from html import escape
 from telegram import Update
 from telegram.ext import ConversationHandler
 
-from bot import editing, formatting, posting, render
+from bot import editing, formatting, posting, render, series
 from bot.edit_save import Saved, save
 from bot.editing import EditDraft, EditError
 from bot.handlers import versions
@@ -204,7 +204,7 @@ async def show(
     if draft.asap:
         when = "Now, as soon as you save"
     if draft.repeats:
-        when = f"Repeats; next: {when}"
+        when = f"Repeats {series.words(checked.post, tz)}; next: {when}"
     title = f"✏️ <b>Editing post #{draft.post_id}</b> — nothing changes until you tap 💾 Save."
     if note:
         title = f"{note}\n\n{title}"
@@ -222,11 +222,10 @@ async def show(
     first = [("✖ Discard", "e:discard")]
     if not checked.blocking:
         first.insert(0, ("💾 Save", "e:save"))
-    times = [] if draft.repeats else [("🕒 Time", "e:time")]  # a series keeps its rule's times
     rows: list[list[tuple[str, str]]] = [
         first,
         [("✏️ Text", "e:text"), ("📎 Media", "e:media")],
-        [*times, ("👥 Accounts", "e:acc")],
+        [("🕒 Time", "e:time"), ("👥 Accounts", "e:acc")],
         *[list(row) for row in versions.rows("e", services, checked.post, checked.checks)],
     ]
     if update.callback_query and not fresh:

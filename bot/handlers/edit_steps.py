@@ -126,19 +126,22 @@ async def ask_time(update: Update, context: CustomContext, problem: str | None =
     tz = user.timezone if user else services.settings.default_timezone
     now = services.now()
     soon = (now + timedelta(hours=1)).replace(second=0, microsecond=0)
-    rows: Rows = [
-        [
-            ("⚡ Now", "e:at:now"),
-            ("In 1 hour", f"e:at:{int(soon.timestamp())}"),
-            ("Tomorrow 09:00", f"e:at:{int(tomorrow_at(now, tz, 9).timestamp())}"),
-        ],
-        BACK_ROW,
+    quick = [
+        ("⚡ Now", "e:at:now"),
+        ("In 1 hour", f"e:at:{int(soon.timestamp())}"),
+        ("Tomorrow 09:00", f"e:at:{int(tomorrow_at(now, tz, 9).timestamp())}"),
     ]
+    rows: Rows = [quick[1:] if draft.repeats else quick, BACK_ROW]
     text = (
         f"🕒 <b>When should post #{draft.post_id} go out?</b> It's set for "
         f"{escape(format_when(draft.publish_at, tz, now, style='abbr'))}. Tap a button, or type "
         f"a time like <i>in 2 hours</i> or <i>fri 18:30</i> ({escape(tz)})."
     )
+    if draft.repeats:
+        text += (
+            "\n\n🔁 It repeats: the series moves, and every later post keeps the new time "
+            "of day (the days its rule names stay)."
+        )
     if problem:
         text = f"⚠️ {escape(problem)}\n\n{text}"
     if update.callback_query and not problem:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -361,3 +361,53 @@ async def test_a_daily_repeat_at_a_time_the_clocks_skip_says_when_that_post_goes
     assert f"On Sun 28 Mar 2027 {note}" in menu["text"]
     preview = await alice.presses(menu, "✅ Done", "Preview")
     assert note in preview["text"]
+
+
+async def test_editing_a_series_time_moves_every_later_post_to_the_new_time(
+    tg: FakeTelegram, app: App, alice: Person
+) -> None:
+    await alice.says("/start", "Crier")
+    preview = await compose_until_preview(alice, "Daily tip", "2027-03-16 09:00")
+    menu = await open_repeat(alice, preview)
+    menu = await alice.presses(menu, "Daily", "every day at 09:00")
+    preview = await alice.presses(menu, "✅ Done", "Preview")
+    await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+
+    editing = await alice.says("/edit 1", "Editing post #1")
+    asked = await alice.presses(editing, "🕒 Time", "the series moves")
+    assert "⚡ Now" not in buttons(asked)
+    editing = await alice.says("2027-03-16 18:30", "next: Tue 16 Mar 18:30 CET")
+    assert "Repeats every day at 18:30; next" in editing["text"]
+    await alice.presses(editing, "💾 Save", "Saved post")
+
+    async with app.crier.db.session() as session:
+        post = await session.get(Post, 1)
+        assert post is not None
+        assert post.dtstart_local == "2027-03-16T18:30:00"
+    [first] = await queued(app.crier)
+    assert local(first.publish_at) == "Tue 18:30 CET"
+    await run_engine(app, first.publish_at)
+    [second] = await queued(app.crier)
+    assert second.occurrence == first.occurrence + 1
+    assert second.publish_at == first.publish_at + timedelta(days=1)
+
+
+async def test_a_series_of_a_set_number_of_posts_is_not_moved(
+    tg: FakeTelegram, app: App, alice: Person
+) -> None:
+    await alice.says("/start", "Crier")
+    preview = await compose_until_preview(alice, "Three tips", "2027-03-16 09:00")
+    menu = await open_repeat(alice, preview)
+    menu = await alice.presses(menu, "Daily", "every day at 09:00")
+    await alice.presses(menu, "After … times", "How many posts")
+    menu = await alice.says("3", "3 times")
+    preview = await alice.presses(menu, "✅ Done", "Preview")
+    await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    [before] = await queued(app.crier)
+
+    editing = await alice.says("/edit 1", "Editing post #1")
+    await alice.presses(editing, "🕒 Time", "the series moves")
+    refused = await alice.says("2027-03-16 18:30", "set number of posts")
+    assert "Cancel it in /list" in refused["text"]
+    [after] = await queued(app.crier)
+    assert after.publish_at == before.publish_at
