@@ -109,10 +109,18 @@ async def test_telegram_away_for_a_while_delays_the_notice_but_never_drops_it(
     # More failures in a row than the outbox used to allow before dropping a notice.
     tg.fail_next("sendMessage", status=502, description="Bad Gateway", count=15)
     await make_due(crier)
-    await eventually(lambda: _is(crier, NoticeStatus.PENDING))
-    async with crier.db.session() as session:
-        [notice] = await session.scalars(select(Notice))
-    assert "Bad Gateway" in (notice.last_error or "")
+
+    async def failed_once() -> bool:
+        # Written PENDING, tried, and back to PENDING with the reason, waiting to retry.
+        async with crier.db.session() as session:
+            notice = await session.scalar(select(Notice))
+        return (
+            notice is not None
+            and notice.status == NoticeStatus.PENDING
+            and "Bad Gateway" in (notice.last_error or "")
+        )
+
+    await eventually(failed_once)
 
     # Each failure is retried later: fast-forward the waits until Telegram is back.
     assert crier.services is not None
