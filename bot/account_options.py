@@ -96,12 +96,16 @@ def kept_on_reconnect(account: Account) -> dict[str, Any]:
     return {key: config[key] for key in USER_KEYS if key in config}
 
 
-async def get(services: Services, user_id: int, account_id: int) -> Account | None:
-    """The user's connected account with options, or None (not theirs, gone, no options)."""
-    account = await services.db.run(lambda s: accounts.get(s, user_id, account_id))
+def _with_options(account: Account | None) -> Account | None:
+    """The account if it is connected and has options, else None."""
     if account is None or account.status == AccountStatus.DISABLED or not has_options(account):
         return None
     return account
+
+
+async def get(services: Services, user_id: int, account_id: int) -> Account | None:
+    """The user's connected account with options, or None (not theirs, gone, no options)."""
+    return _with_options(await services.db.run(lambda s: accounts.get(s, user_id, account_id)))
 
 
 async def set_visibility(
@@ -124,12 +128,14 @@ async def set_content_warning(
 async def _update(
     services: Services, user_id: int, account_id: int, changes: Mapping[str, Any]
 ) -> Account | None:
+    """Merge `changes` into the account's config (None removes a key)."""
+
     async def work(session: AsyncSession) -> Account | None:
-        account = await accounts.get(session, user_id, account_id)
-        if account is None or account.status == AccountStatus.DISABLED:
-            return None
-        if not has_options(account):
-            return None
-        return await accounts.update_config(session, user_id, account_id, changes)
+        account = _with_options(await accounts.get(session, user_id, account_id))
+        if account is not None:
+            config = {**(account.config or {}), **changes}
+            # A new dict: SQLAlchemy sees a JSON column change only when it is reassigned.
+            account.config = {key: value for key, value in config.items() if value is not None}
+        return account
 
     return await services.db.run(work)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import overrides
 from bot.editing import NOT_FOUND, EditDraft, EditError, staged_post, validate
+from bot.series import stored_form
 from bot.services import Services
 from bot.timeparse import NOW_GRACE
 from providers.base import Severity
@@ -99,7 +100,7 @@ async def _apply(
             post.publish_at = when
         if owner.rrule and draft.series_start is not None:
             # Later occurrences are planned from the series' start: it moves with the edit.
-            owner.dtstart_local = draft.series_start.strftime("%Y-%m-%dT%H:%M:%S")
+            owner.dtstart_local = stored_form(draft.series_start)
     new_at = when or min((t.publish_at for t in keep), default=draft.publish_at)
     await post_edits.add_targets(session, owner, add, new_at, occurrence)
     await post_edits.cancel_targets(session, user_id, [t.id for t in drop])

@@ -27,7 +27,7 @@ from bot.mapping import account_ref, media_file
 from bot.media import Received
 from bot.posting import quota_message
 from bot.recurrence import RecurrenceError
-from bot.series import first_occurrence
+from bot.series import first_occurrence, stored_form
 from bot.services import Services
 from bot.timeparse import MAX_AHEAD, NOW_GRACE
 from providers.base import Problem, Severity
@@ -218,9 +218,7 @@ async def staged_post(session: AsyncSession, user_id: int, post: Post, draft: Ed
         rrule=post.rrule,
         timezone=post.timezone,
         dtstart_local=(
-            draft.series_start.strftime("%Y-%m-%dT%H:%M:%S")
-            if draft.series_start is not None
-            else post.dtstart_local
+            stored_form(draft.series_start) if draft.series_start else post.dtstart_local
         ),
         created_at=post.created_at,
     )

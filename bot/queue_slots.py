@@ -18,9 +18,9 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.recurrence import occurrence_instant
+from bot.recurrence import clock_shift, occurrence_instant
 from bot.services import Services
-from bot.timeparse import MAX_AHEAD, Resolution, resolve_local, zone
+from bot.timeparse import MAX_AHEAD, Resolution, zone
 from bot.timewords import PHRASES, WEEKDAYS
 from storage import accounts, users
 from storage import slots as slots_repo
@@ -180,11 +180,12 @@ def clock_change_notes(
             day = today + timedelta(days=offset)
             if day.weekday() != weekday:
                 continue
-            resolution = resolve_local(datetime.combine(day, time(minute // 60, minute % 60)), tz)
-            if resolution.kind is Resolution.EXACT:
+            shift = clock_shift(datetime.combine(day, time(minute // 60, minute % 60)), tz)
+            if shift is None:
                 continue
-            went, on = resolution.choices[0].short, day.strftime("%a %d %b %Y")
-            if resolution.kind is Resolution.GAP:
+            kind, went = shift
+            on = day.strftime("%a %d %b %Y")
+            if kind is Resolution.GAP:
                 notes.append(f"On {on} the clocks skip {clock(minute)}: that slot is {went}.")
             else:
                 notes.append(

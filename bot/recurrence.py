@@ -189,12 +189,12 @@ def clock_change_note(
     for naive in islice(series.xafter(start, inc=True), 9000):  # a year of hourly posts
         if naive > local_after + horizon:
             break
-        resolution = resolve_local(naive, tz)
-        if resolution.kind is Resolution.EXACT:
+        shift = clock_shift(naive, tz)
+        if shift is None:
             continue
+        kind, went = shift
         day, asked = naive.strftime("%a %d %b %Y"), naive.strftime("%H:%M")
-        went = resolution.choices[0].short
-        if resolution.kind is Resolution.GAP:
+        if kind is Resolution.GAP:
             return (
                 f"On {day} the clocks in {tz} skip {asked}: that post goes out at {went}, "
                 "right after the change."
@@ -204,6 +204,16 @@ def clock_change_note(
             f"out at the first, {went}."
         )
     return None
+
+
+def clock_shift(naive_local: datetime, tz: str) -> tuple[Resolution, str] | None:
+    """How a clock change moves a series' wall time: skipped (GAP) or repeated (FOLD), and
+    when it really happens ("03:00 CEST", as `occurrence_instant` picks); None when the wall
+    time happens once, as it is."""
+    resolution = resolve_local(naive_local, tz)
+    if resolution.kind is Resolution.EXACT:
+        return None
+    return resolution.kind, resolution.choices[0].short
 
 
 def occurrence_instant(naive_local: datetime, tz: str) -> datetime:

@@ -62,6 +62,11 @@ def stored_start(value: str | None) -> datetime | None:
         return None
 
 
+def stored_form(start: datetime) -> str:
+    """How a series' start is kept in `dtstart_local` (what `stored_start` reads back)."""
+    return start.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def first_occurrence(rule: str, tz: str, when: datetime) -> tuple[datetime, datetime]:
     """The series' start (naive local wall time) and its first occurrence (UTC), for a
     series beginning at the chosen time `when`: the first time the rule gives at or after

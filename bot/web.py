@@ -36,6 +36,7 @@ from telegram.ext import Application
 
 from bot import metrics
 from bot.logs import get_logger, redact
+from bot.media import storage_key
 from storage import media as media_store
 from storage.db import Database
 
@@ -74,7 +75,7 @@ class MediaFiles:
         if mime is None:
             return Response(status_code=404)
         if name == sha:
-            path = self.media_dir / sha[:2] / sha[2:4] / sha
+            path = self.media_dir / storage_key(sha)
         else:
             path = self.media_dir / "derived" / sha[:2] / name
             mime = mimetypes.guess_type(name)[0] or "application/octet-stream"

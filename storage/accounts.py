@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -128,23 +127,3 @@ async def update_credentials(
         .where(Account.id == account_id, Account.user_id == user_id)
         .values(credentials=sealed)
     )
-
-
-async def update_config(
-    session: AsyncSession, user_id: int, account_id: int, changes: Mapping[str, Any]
-) -> Account | None:
-    """Merge `changes` into the account's config (a None value removes the key); None when
-    the account isn't the user's."""
-    account = await get(session, user_id, account_id)
-    if account is None:
-        return None
-    config = dict(account.config or {})
-    for key, value in changes.items():
-        if value is None:
-            config.pop(key, None)
-        else:
-            config[key] = value
-    # A new dict: SQLAlchemy sees a changed JSON column only when it is reassigned.
-    account.config = config
-    await session.flush()
-    return account

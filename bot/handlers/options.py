@@ -71,6 +71,15 @@ def options_menu(account: Account, names: dict[str, str], note: str = "") -> tup
     return "\n".join(lines), rows
 
 
+async def _redraw(update: Update, context: CustomContext, account: Account | None) -> None:
+    """The options menu in place of the tapped message, or why not (not the user's)."""
+    if account is None:
+        await reply(update, NOT_YOURS)
+        return
+    assert update.callback_query is not None
+    await edit(update.callback_query, *options_menu(account, context.services.platform_names))
+
+
 async def options_button(update: Update, context: CustomContext) -> None:
     """Open the account's options in place of the message."""
     query = update.callback_query
@@ -78,10 +87,7 @@ async def options_button(update: Update, context: CustomContext) -> None:
     await query.answer()
     services = context.services
     account = await account_options.get(services, user_id(update), callback_int(query) or 0)
-    if account is None:
-        await reply(update, NOT_YOURS)
-        return
-    await edit(query, *options_menu(account, services.platform_names))
+    await _redraw(update, context, account)
 
 
 async def visibility_button(update: Update, context: CustomContext) -> None:
@@ -94,10 +100,7 @@ async def visibility_button(update: Update, context: CustomContext) -> None:
     account = await account_options.set_visibility(
         services, user_id(update), callback_int(query, 2) or 0, visibility
     )
-    if account is None:
-        await reply(update, NOT_YOURS)
-        return
-    await edit(query, *options_menu(account, services.platform_names))
+    await _redraw(update, context, account)
 
 
 async def no_warning_button(update: Update, context: CustomContext) -> None:
@@ -109,10 +112,7 @@ async def no_warning_button(update: Update, context: CustomContext) -> None:
     account = await account_options.set_content_warning(
         services, user_id(update), callback_int(query) or 0, None
     )
-    if account is None:
-        await reply(update, NOT_YOURS)
-        return
-    await edit(query, *options_menu(account, services.platform_names))
+    await _redraw(update, context, account)
 
 
 async def back_button(update: Update, context: CustomContext) -> None:

@@ -85,6 +85,18 @@ async def open_repeat(person: Person, preview: JSON) -> JSON:
     return await person.presses(preview, "🔁 Repeat", "doesn't repeat")
 
 
+async def daily_menu(person: Person, text: str, when: str, at: str) -> JSON:
+    """Compose `text` for `when`, open 🔁 Repeat and pick Daily (every day at `at`)."""
+    preview = await compose_until_preview(person, text, when)
+    menu = await open_repeat(person, preview)
+    return await person.presses(menu, "Daily", f"every day at {at}")
+
+
+async def confirm_series(person: Person, menu: JSON) -> None:
+    preview = await person.presses(menu, "✅ Done", "Preview")
+    await person.presses(preview, "✅ Confirm", "Scheduled #1")
+
+
 def local(instant: datetime) -> str:
     return instant.astimezone(BERLIN).strftime("%a %H:%M %Z")
 
@@ -211,11 +223,7 @@ async def test_cancel_only_this_one_keeps_the_series_and_the_whole_series_stops_
     tg: FakeTelegram, app: App, alice: Person
 ) -> None:
     await alice.says("/start", "Crier")
-    preview = await compose_until_preview(alice, "Daily tip", "tomorrow 9am")
-    menu = await open_repeat(alice, preview)
-    menu = await alice.presses(menu, "Daily", "every day at 09:00")
-    preview = await alice.presses(menu, "✅ Done", "Preview")
-    await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    await confirm_series(alice, await daily_menu(alice, "Daily tip", "tomorrow 9am", "09:00"))
 
     question = await alice.says("/cancel 1", "Cancel only the next one")
     assert "repeats every day at 09:00" in question["text"]
@@ -353,9 +361,7 @@ async def test_a_daily_repeat_at_a_time_the_clocks_skip_says_when_that_post_goes
     tg: FakeTelegram, app: App, alice: Person
 ) -> None:
     await alice.says("/start", "Crier")
-    preview = await compose_until_preview(alice, "Night owl", "tomorrow 02:30")
-    menu = await open_repeat(alice, preview)
-    menu = await alice.presses(menu, "Daily", "every day at 02:30")
+    menu = await daily_menu(alice, "Night owl", "tomorrow 02:30", "02:30")
     # START is mid-March 2027: the clocks spring forward on Sunday 28 March.
     note = "the clocks in Europe/Berlin skip 02:30: that post goes out at 03:00 CEST"
     assert f"On Sun 28 Mar 2027 {note}" in menu["text"]
@@ -367,11 +373,7 @@ async def test_editing_a_series_time_moves_every_later_post_to_the_new_time(
     tg: FakeTelegram, app: App, alice: Person
 ) -> None:
     await alice.says("/start", "Crier")
-    preview = await compose_until_preview(alice, "Daily tip", "2027-03-16 09:00")
-    menu = await open_repeat(alice, preview)
-    menu = await alice.presses(menu, "Daily", "every day at 09:00")
-    preview = await alice.presses(menu, "✅ Done", "Preview")
-    await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    await confirm_series(alice, await daily_menu(alice, "Daily tip", "2027-03-16 09:00", "09:00"))
 
     editing = await alice.says("/edit 1", "Editing post #1")
     asked = await alice.presses(editing, "🕒 Time", "the series moves")
@@ -396,13 +398,9 @@ async def test_a_series_of_a_set_number_of_posts_is_not_moved(
     tg: FakeTelegram, app: App, alice: Person
 ) -> None:
     await alice.says("/start", "Crier")
-    preview = await compose_until_preview(alice, "Three tips", "2027-03-16 09:00")
-    menu = await open_repeat(alice, preview)
-    menu = await alice.presses(menu, "Daily", "every day at 09:00")
+    menu = await daily_menu(alice, "Three tips", "2027-03-16 09:00", "09:00")
     await alice.presses(menu, "After … times", "How many posts")
-    menu = await alice.says("3", "3 times")
-    preview = await alice.presses(menu, "✅ Done", "Preview")
-    await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    await confirm_series(alice, await alice.says("3", "3 times"))
     [before] = await queued(app.crier)
 
     editing = await alice.says("/edit 1", "Editing post #1")
