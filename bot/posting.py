@@ -149,28 +149,35 @@ async def add_text(
     return await services.db.run(work)
 
 
-async def check_quota(services: Services, user_id: int, incoming: Incoming) -> None:
-    """Refuse, before downloading it, a file the draft has no room for, or that can't fit in
-    the user's storage (the exact checks, by content, are in `add_media`)."""
-    settings = services.settings
-    limit = settings.max_media_per_post
-    quota = settings.media_quota_bytes
-    size = incoming.size
+async def check_draft_room(services: Services, user_id: int) -> None:
+    """Refuse, before downloading it, a file the draft has no room for (`add_media` checks
+    again as it attaches)."""
+    limit = services.settings.max_media_per_post
 
-    async def work(session: AsyncSession) -> tuple[int, int | None]:
+    async def held(session: AsyncSession) -> int:
         post = await posts.current_draft(session, user_id)
-        held = len(post.media_links) if post is not None else 0
-        if not quota or size is None:
-            return held, None
-        if await media.holds_telegram_file(session, user_id, incoming.file_unique_id):
-            return held, None  # the same file again costs nothing
-        return held, await media.usage(session, user_id)
+        return len(post.media_links) if post is not None else 0
 
-    held, used = await services.db.run(work)
-    if held >= limit:
+    if await services.db.run(held) >= limit:
         raise ComposeError(f"A post can hold at most {limit} media items.")
-    if used is not None and size is not None and used + size > quota:
-        raise ComposeError(quota_message(used, size, quota, settings))
+
+
+async def check_quota(services: Services, user_id: int, incoming: Incoming) -> None:
+    """Refuse, before downloading it, a file that can't fit in the user's storage (the exact
+    check, by content, is in `add_media`)."""
+    quota = services.settings.media_quota_bytes
+    size = incoming.size
+    if not quota or size is None:
+        return
+
+    async def work(session: AsyncSession) -> int | None:
+        if await media.holds_telegram_file(session, user_id, incoming.file_unique_id):
+            return None  # the same file again costs nothing
+        return await media.usage(session, user_id)
+
+    used = await services.db.run(work)
+    if used is not None and used + size > quota:
+        raise ComposeError(quota_message(used, size, quota, services.settings))
 
 
 def quota_message(used: int, size: int, quota: int, settings: Settings) -> str:

@@ -111,6 +111,7 @@ async def _add_file(
     """Download, probe and store one file; nothing is kept when any step refuses it."""
     services = context.services
     settings = services.settings
+    await posting.check_draft_room(services, uid)
     await posting.check_quota(services, uid, incoming)
     max_bytes = None if settings.telegram_local_mode else settings.max_download_bytes
     received = await receive(context.bot, incoming, settings.media_dir, max_bytes=max_bytes)
