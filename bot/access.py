@@ -1,12 +1,14 @@
 """Who may use the bot, and how much: admin roles, bans, the allow-list and invite codes,
-per-user flood limits and caps on what one user may queue.
+what a user over their update budget is told, and caps on what one user may queue.
 
 `screen()` runs in the gate before anything else touches an update, so it is cheap when
-it can be: the flood limit and open mode need no database.
+it can be: open mode needs no database. The budget itself is counted when an update
+arrives (bot/inbound.py); `over_budget()` is what the gate does with one that is over.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import time
@@ -18,17 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ParseMode
 
+from bot.alerts import Alerts
 from bot.config import Settings
-from bot.pacing import Flood, FloodGuard
 from bot.services import Services
 from storage import admin as admin_repo
 from storage import notices, users
 from storage.models import Invite, Role, User, UserStatus
 
-SLOW_DOWN = (
-    "🐢 Slow down a little: you're sending faster than I can keep up. "
-    "Give me a few seconds, then carry on."
-)
+
+def slow_down(resume_in: float) -> str:
+    seconds = max(1, math.ceil(resume_in))
+    return (
+        f"🐢 You're sending faster than I can keep up; I'll pick up again in {seconds} s. "
+        "What you sent meanwhile was skipped (text and media for the post you're writing "
+        "are kept)."
+    )
+
+
 BANNED = (
     "🚫 An admin has suspended your access to Crier. Your scheduled posts are on hold and "
     "won't be published while it lasts. If you think this is a mistake, contact the admins."
@@ -57,18 +65,20 @@ def is_admin(user: User | None, settings: Settings) -> bool:
     return user is not None and (user.role == Role.ADMIN or user.id in settings.admin_ids)
 
 
-#: Button presses get this many times the message budget: they only edit in place, and
-#: picking accounts or turning pages is naturally quick.
-BUTTON_BUDGET = 3
+#: A user over their budget is told at most once this often (seconds), and admins hear
+#: about them at most once an hour.
+WARN_EVERY = 10.0
+ALERT_EVERY = timedelta(hours=1)
 
 
 @dataclass
 class _State:
     """Per-process memory of the access checks (never the source of truth)."""
 
-    #: Messages: commands, texts, uploads (each album item counts).
-    flood: FloodGuard
-    buttons: FloodGuard
+    #: (user, about buttons?) -> when they were last told they're over budget (messages and
+    #: buttons have budgets of their own); user -> when admins last heard about them.
+    warned_at: dict[tuple[int, bool], float] = field(default_factory=dict)
+    alerted_at: dict[int, float] = field(default_factory=dict)
     #: Users known to be let in (allow-list mode); nobody is ever taken off it but by a ban.
     admitted: set[int] = field(default_factory=set)
     #: Stranger -> when they were last told the bot is invite-only (monotonic seconds).
@@ -81,12 +91,7 @@ _KEY = "access"
 def _state(services: Services) -> _State:
     state = services.scratch.get(_KEY)
     if not isinstance(state, _State):
-        settings = services.settings
-        limit, window = settings.user_rate_limit, settings.user_rate_window
-        state = _State(
-            flood=FloodGuard(limit, window), buttons=FloodGuard(limit * BUTTON_BUDGET, window)
-        )
-        services.scratch[_KEY] = state
+        state = services.scratch[_KEY] = _State()
     return state
 
 
@@ -111,12 +116,8 @@ def start_argument(text: str | None) -> str | None:
 
 
 async def screen(services: Services, user_id: int, update: Update) -> Verdict:
-    """May this update from this user go on? Applies the flood limit, then the allow-list."""
+    """May this update from this user go on? Applies the allow-list."""
     state = _state(services)
-    guard = state.buttons if update.callback_query is not None else state.flood
-    flood = guard.hit(user_id)
-    if flood is not Flood.OK:
-        return Verdict(allowed=False, message=SLOW_DOWN if flood is Flood.WARN else None)
     settings = services.settings
     if settings.access != "allowlist" or user_id in settings.admin_ids:
         return Verdict(allowed=True)
@@ -135,10 +136,55 @@ async def screen(services: Services, user_id: int, update: Update) -> Verdict:
     now = time.monotonic()
     if now - state.refused_at.get(user_id, float("-inf")) < REFUSAL_INTERVAL:
         return Verdict(allowed=False)
-    if len(state.refused_at) >= FloodGuard.MAX_TRACKED:
+    if len(state.refused_at) >= MAX_TRACKED:
         state.refused_at = {k: t for k, t in state.refused_at.items() if now - t < REFUSAL_INTERVAL}
     state.refused_at[user_id] = now
     return Verdict(allowed=False, message=refusal(user_id))
+
+
+#: Users remembered by the in-memory checks before the stale ones are forgotten.
+MAX_TRACKED = 10_000
+
+
+def _prune(times: dict[Any, float], now: float, keep: float) -> None:
+    if len(times) >= MAX_TRACKED:
+        for key in [k for k, t in times.items() if now - t >= keep]:
+            del times[key]
+
+
+async def over_budget(
+    services: Services,
+    user_id: int,
+    update: Update,
+    resume_in: float,
+    reporter: Alerts | None,
+) -> None:
+    """An update over the user's budget is dropped: say so once in a while (a toast on a
+    button), and tell the admins once an hour per user."""
+    state = _state(services)
+    now = time.monotonic()
+    key = (user_id, update.callback_query is not None)
+    if now - state.warned_at.get(key, float("-inf")) >= WARN_EVERY:
+        _prune(state.warned_at, now, WARN_EVERY)
+        state.warned_at[key] = now
+        await tell(update, slow_down(resume_in))
+    elif update.callback_query is not None:
+        await update.callback_query.answer()  # no spinner left on the button
+    if now - state.alerted_at.get(user_id, float("-inf")) >= ALERT_EVERY.total_seconds():
+        _prune(state.alerted_at, now, ALERT_EVERY.total_seconds())
+        state.alerted_at[user_id] = now
+        if reporter is not None:
+            who = update.effective_user
+            name = f"{who.full_name} (@{who.username}, id {who.id})" if who else str(user_id)
+            name = name.replace(" (@None,", " (")
+            await reporter.raise_alert(
+                f"flood:{user_id}",
+                f"{name} is sending updates faster than the limit "
+                f"({services.settings.user_rate_limit} per "
+                f"{services.settings.user_rate_window:g} s); the excess is dropped. "
+                "Other users are not slowed down. /ban them if it goes on.",
+                repeat_every=ALERT_EVERY,
+            )
 
 
 async def tell(update: Update, message: str | None) -> None:

@@ -12,11 +12,14 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from bot import (
+    access,
+    media_cleanup,  # issue 5: media
+)
 from bot import alerts as alerts_registry
-from bot import media_cleanup  # issue 5: media
 from bot.alerts import Alerts
 from bot.config import Settings
 from bot.engine import Engine, EngineConfig
@@ -27,8 +30,10 @@ from bot.handlers import options as account_options  # /accounts → ⚙️ Opti
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
 from bot.handlers import templates as template_handlers  # issue 6: templates
+from bot.inbound import Budget, FairUpdates
 from bot.metrics import DatabaseFigures, scrape_registry
 from bot.notifier import Notifier
+from bot.outbound import PacedLimiter, PaceLimits, TelegramPace
 from bot.persistence import DatabasePersistence
 from bot.retry import RetryPolicy
 from bot.secrets import SecretBox, SecretsUnavailable
@@ -153,6 +158,21 @@ class Crier:
         self._clock = clock
         self._owner = owner
         self.db = Database(settings.database_url)
+        #: The pace of everything sent to Telegram: replies, notices, broadcasts.
+        self.pace = TelegramPace(
+            PaceLimits(
+                overall_per_second=settings.telegram_rate,
+                overall_burst=settings.telegram_rate,
+                private_per_second=settings.telegram_chat_rate,
+                private_burst=settings.telegram_chat_burst,
+            )
+        )
+        self.updates = FairUpdates(
+            Budget(settings.user_rate_limit, settings.user_rate_window),
+            active=settings.update_concurrency,
+            backlog=settings.user_backlog,
+            on_overflow=self._overflowed,
+        )
         builder = (
             ApplicationBuilder()
             .token(settings.token)
@@ -161,9 +181,10 @@ class Crier:
             .local_mode(settings.telegram_local_mode)
             .context_types(ContextTypes(context=CustomContext, bot_data=BotData))
             .get_updates_read_timeout(settings.telegram_poll_timeout + 10)
-            # Waits out Telegram's 429s (retry_after) on replies and notices instead of
-            # failing them; broadcasts pace themselves on top of this.
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            # Every message waits for its chat's and the overall slot before it is sent.
+            .rate_limiter(PacedLimiter(self.pace))
+            # One user's updates in order, different users' at once (bot/inbound.py).
+            .concurrent_updates(self.updates)
         )
         if mode == "bot":
             builder = builder.persistence(DatabasePersistence(self.db))
@@ -222,6 +243,7 @@ class Crier:
             notifier=notifier,
             engine=engine,
             clock=self._clock,
+            pace=self.pace,
         )
         self.app.bot_data.services = self.services
         if self.mode == "bot":
@@ -287,6 +309,15 @@ class Crier:
             self.app.bot.username,
             "on" if engine else "off",
         )
+
+    async def _overflowed(self, update: Update) -> None:
+        """A user's lane is full: the update was dropped before its turn."""
+        user = update.effective_user
+        if self.services is not None and user is not None:
+            resume = self.updates.waiting(user.id) / max(1.0, self.settings.update_concurrency)
+            await access.over_budget(
+                self.services, user.id, update, resume, alerts_registry.of(self.app)
+            )
 
     async def _start_web(self, engine: Engine | None) -> None:
         """Serve /healthz and /metrics (and /telegram in webhook mode) unless WEB_PORT=0."""

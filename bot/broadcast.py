@@ -12,10 +12,11 @@ dropped connection) may have arrived, so it is recorded as failed, never sent ag
 
 Pace: one `Pacer` spaces sends evenly at BROADCAST_RATE (no bursts), keeps a second
 between two messages to the same chat, and on a 429 pauses the whole broadcast for
-Telegram's retry_after. The runner sends with its own `telegram.Bot`, without PTB's
-AIORateLimiter: that limiter retries a 429 inside the call (the broadcast could neither
-pause nor count it), lets bursts of 30 through, and a broadcast queued in it would delay
-every reply to users.
+Telegram's retry_after. On top of it, every send takes a background slot of the process's
+`TelegramPace` (bot/outbound.py), the one replies and notices take theirs from: together
+they stay under Telegram's overall limit, and replies to users go first. The runner sends
+with its own `telegram.Bot`, outside the application's rate limiter, which would retry a
+429 inside the call where the broadcast could neither pause nor count it.
 """
 
 from __future__ import annotations
@@ -28,11 +29,10 @@ import itertools
 import logging
 import math
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 from telegram import Bot, InlineKeyboardMarkup
@@ -45,10 +45,10 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.broadcast_message import progress_text, send_content, stop_button, summary_text
 from bot.config import Settings
+from bot.outbound import TelegramPace, retry_after_seconds
 from bot.pacing import Pacer
 from bot.services import Services, utc_now
 from storage import broadcasts as repo
@@ -68,14 +68,6 @@ BATCH = 500
 PROGRESS_SECONDS = 2.0
 #: Seconds of recent sends the shown rate is averaged over.
 RATE_WINDOW = 10.0
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    # PTB 22 warns on `retry_after` while it migrates the attribute to timedelta.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 # -- the runner ---------------------------------------------------------------------------------
@@ -119,8 +111,11 @@ class BroadcastRunner:
         *,
         clock: Callable[[], datetime] = utc_now,
         bot: Bot | None = None,
+        pace: TelegramPace | None = None,
     ) -> None:
         self._db = db
+        #: Shared with the application's replies (a broadcast alone has one of its own).
+        self.pace = pace or TelegramPace()
         self._settings = settings
         self._clock = clock
         self._bot = bot
@@ -251,6 +246,7 @@ class BroadcastRunner:
         text = summary_text(final)
         await self._edit(final, text)
         if final.progress_chat_id is not None and await self.pacer.wait(final.progress_chat_id):
+            await self.pace.slot(final.progress_chat_id, background=True)
             with contextlib.suppress(TelegramError):
                 assert self._bot is not None
                 await self._bot.send_message(
@@ -300,6 +296,13 @@ class BroadcastRunner:
             if not await self.pacer.wait(job.delivery.chat_id, run.stop):
                 self._slots.release()
                 return
+            media = run.broadcast.content.get("media") or []
+            await self.pace.slot(
+                job.delivery.chat_id,
+                count=max(1, len(media)),
+                background=True,
+                overall=not self._settings.broadcast_paid,
+            )
             task = asyncio.create_task(self._deliver(run, job))
             run.in_flight.add(task)
             task.add_done_callback(run.in_flight.discard)
@@ -325,6 +328,7 @@ class BroadcastRunner:
             # Not the delivery's fault: pause everyone, try it again after the pause.
             self.rate_limited += 1
             self.pacer.pause(retry_after_seconds(exc))
+            self.pace.hold(d.chat_id, retry_after_seconds(exc))
             job.tries -= 1
             self._again(run, job, 0.0)
             return
@@ -403,8 +407,9 @@ class BroadcastRunner:
         chat_id, message_id = broadcast.progress_chat_id, broadcast.progress_message_id
         if chat_id is None or message_id is None or self._bot is None:
             return
-        # An edit takes a slot of the overall pace too (not the chat's: it isn't a message).
+        # An edit takes a slot of the overall pace too.
         await self.pacer.wait(None)
+        await self.pace.slot(None, background=True)
         try:
             await self._bot.edit_message_text(
                 text, chat_id, int(message_id), parse_mode=ParseMode.HTML, reply_markup=markup
@@ -441,7 +446,9 @@ async def start_runner(services: Services) -> BroadcastRunner:
     """Start the runner of this process; it resumes any broadcast left running."""
     found = runner(services)
     if found is None:
-        found = BroadcastRunner(services.db, services.settings, clock=services.clock)
+        found = BroadcastRunner(
+            services.db, services.settings, clock=services.clock, pace=services.pace
+        )
         services.scratch[_KEY] = found
         await found.start()
     return found

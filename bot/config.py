@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     #: Updates (messages, button presses) one user may send per USER_RATE_WINDOW seconds.
     user_rate_limit: int = Field(default=20, ge=1)
     user_rate_window: float = Field(default=10.0, gt=0)
+    #: Updates one user may have waiting to be handled; past it, more are dropped at once.
+    user_backlog: int = Field(default=1000, ge=1)
+    #: Updates handled at once (of different users; one user's are always one at a time).
+    update_concurrency: int = Field(default=64, ge=1)
+    #: Telegram's limits, kept before sending (bot/outbound.py): messages a second to all
+    #: chats, and to one private chat after a burst of TELEGRAM_CHAT_BURST.
+    telegram_rate: float = Field(default=28.0, gt=0)
+    telegram_chat_rate: float = Field(default=0.9, gt=0)
+    telegram_chat_burst: int = Field(default=3, ge=1)
     #: Longest text one post may have, in characters (each platform's own limit still applies).
     max_text_length: int = Field(default=20_000, ge=1)
     #: Posts one user may have waiting to be published at once.

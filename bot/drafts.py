@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.posting import ComposeError, fresh_draft
+from bot import formatting
+from bot.posting import MAX_DRAFTS, ComposeError, fresh_draft
 from bot.services import Services
 from storage import accounts, posts
 from storage.models import Media, Post, PostStatus
@@ -125,3 +126,66 @@ async def fill(
     return Copied(
         post=draft, skipped_media=skipped, dropped_accounts=len(set(wanted)) - len(chosen)
     )
+
+
+# -- one post per message -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Part:
+    """One message (or album) the user sent for the draft, as the draft recorded it."""
+
+    #: Where its text ends in the draft's text (characters; the parts are in order and
+    #: joined by formatting.SEPARATOR).
+    end: int
+    #: The media it added, in order.
+    media_ids: tuple[int, ...] = ()
+
+
+LOST_TRACK = (
+    "I can't tell any more which message was which (the draft changed since, or I was "
+    "restarted), so I left it as one post."
+)
+
+
+async def split(
+    services: Services, user_id: int, draft_id: int, parts: Sequence[Part]
+) -> list[Post]:
+    """Make each part its own draft: the first stays the draft being composed, the others
+    go to /drafts. Refused, changing nothing, unless the parts are exactly the draft."""
+
+    async def work(session: AsyncSession) -> list[Post]:
+        post = await posts.get_draft(session, user_id, draft_id)
+        if post is None:
+            raise ComposeError(GONE)
+        links = list(post.media_links)
+        if (
+            len(parts) < 2
+            or parts[-1].end != len(post.text)
+            or [m for p in parts for m in p.media_ids] != [link.media_id for link in links]
+        ):
+            raise ComposeError(LOST_TRACK)
+        room = MAX_DRAFTS - await posts.count_drafts(session, user_id) + 1
+        if len(parts) > room:
+            raise ComposeError(
+                f"That makes {len(parts)} drafts, and you have room for {room} more (I keep "
+                f"{MAX_DRAFTS} at most). Delete some in /drafts first."
+            )
+        pieces = formatting.cut(post.text, post.entities or [], [p.end for p in parts])
+        by_media = {link.media_id: link for link in links}
+        made: list[Post] = []
+        for index, (part, (text, entities)) in enumerate(zip(parts, pieces, strict=True)):
+            target = post if index == 0 else await posts.new_draft(session, user_id)
+            target.text, target.entities = text, entities
+            target.draft_account_ids = list(post.draft_account_ids)
+            if index > 0:
+                for media_id in part.media_ids:
+                    link = by_media[media_id]
+                    await session.delete(link)
+                    await session.flush()
+                    await posts.attach_media(session, target, link.media)
+            made.append(target)
+        await posts.make_current(session, post)  # the first is the one carried on with
+        return made
+
+    return await services.db.run(work)

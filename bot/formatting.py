@@ -135,6 +135,26 @@ def append(
     return head + more, kept + shift(more_entities, utf16_len(head))
 
 
+def cut(
+    text: str, entities: Sequence[Mapping[str, Any]], ends: Sequence[int]
+) -> list[tuple[str, list[Entity]]]:
+    """`text` (made by `append`) cut back into its pieces, each ending at one of `ends`
+    (character indexes, the last `len(text)`), each with the formatting inside it."""
+    pieces: list[tuple[str, list[Entity]]] = []
+    start = 0
+    for end in ends:
+        piece = text[start:end]
+        low, high = utf16_len(text[:start]), utf16_len(text[:end])
+        kept = [
+            {**e, "offset": int(e["offset"]) - low}
+            for e in entities
+            if int(e["offset"]) >= low and int(e["offset"]) + int(e["length"]) <= high
+        ]
+        pieces.append((piece, kept))
+        start = end + len(SEPARATOR) if text[end : end + len(SEPARATOR)] == SEPARATOR else end
+    return pieces
+
+
 # -- the entity tree ------------------------------------------------------------------------
 
 

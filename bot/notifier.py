@@ -85,12 +85,20 @@ class Notifier:
                 )
                 if not batch:
                     break
+                # One chat's notices in order, different chats' at once: a chat waiting for
+                # its pace (about a message a second) holds back only itself.
+                chats: dict[int, list[Notice]] = {}
                 for notice in batch:
-                    sent += await self._deliver(notice)
+                    chats.setdefault(notice.chat_id, []).append(notice)
+                counts = await asyncio.gather(*(self._deliver_all(n) for n in chats.values()))
+                sent += sum(counts)
             nxt = await self._db.run(notices.next_due)
         if nxt is not None and self._wakeup is not None:
             self._wakeup.at(nxt)
         return sent
+
+    async def _deliver_all(self, chat_notices: list[Notice]) -> int:
+        return sum([await self._deliver(notice) for notice in chat_notices])
 
     async def _send(self, notice: Notice) -> None:
         try:

@@ -1,6 +1,7 @@
 """Rate control both ways: `Pacer` hands out send slots for a broadcast (an even pace
-overall, a gap per chat, a pause on 429); `FloodGuard` limits how fast one user may send
-updates to the bot."""
+overall, a gap per chat, a pause on 429; the limits of Telegram itself are kept by
+bot/outbound.py underneath); `FloodGuard` is the per-user token bucket that limits how
+fast one user may send updates to the bot (bot/inbound.py counts it)."""
 
 from __future__ import annotations
 
@@ -134,6 +135,15 @@ class FloodGuard:
             bucket.warned_at = now
             return Flood.WARN
         return Flood.QUIET
+
+    def refill_time(self, key: int) -> float:
+        """Seconds until `key` may send again."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0.0
+        now = self._clock()
+        tokens = min(self.limit, bucket.tokens + (now - bucket.updated) * self._rate)
+        return max(0.0, (1 - tokens) / self._rate)
 
     def _forget_idle(self, now: float) -> None:
         for key, bucket in list(self._buckets.items()):

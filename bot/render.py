@@ -71,7 +71,8 @@ def alt_text_summary(post: Post) -> str:
     return f"alt text on {word} {listed} of {len(shots)}"
 
 
-def draft_status(post: Post) -> str:
+def draft_status(post: Post, messages: int = 0) -> str:
+    """The compose status; `messages`: how many the user sent for it (shown from 2 on)."""
     kinds = [link.media.kind for link in post.media_links]
     parts = []
     if post.text.strip():
@@ -80,8 +81,10 @@ def draft_status(post: Post) -> str:
     if kinds:
         parts.append(media_summary(kinds))
     have = " + ".join(parts) if parts else "nothing yet"
+    count = f" ({messages:,} messages)" if messages > 1 else ""
     return (
-        f"📝 <b>New post</b>: {have}.\nSend more text, photos, videos or files, or tap <b>Done</b>."
+        f"📝 <b>New post</b>{count}: {have}.\n"
+        "Send more text, photos, videos or files, or tap <b>Done</b>."
     )
 
 

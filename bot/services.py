@@ -18,6 +18,7 @@ from storage.db import Database
 if TYPE_CHECKING:
     from bot.engine import Engine
     from bot.notifier import Notifier
+    from bot.outbound import TelegramPace
 
 
 def utc_now() -> datetime:
@@ -35,8 +36,8 @@ class Services:
     #: None when publishing is left to `crier worker` processes.
     engine: Engine | None = None
     clock: Callable[[], datetime] = utc_now
-    #: Chat id -> message id of the latest draft-status message (UI only; lost on restart).
-    status_messages: dict[int, int] = field(default_factory=dict)
+    #: The pace of everything sent to Telegram (None in tools that send nothing).
+    pace: TelegramPace | None = None
     #: Per-feature in-memory state that must never be persisted (connect wizards' secrets).
     scratch: dict[str, Any] = field(default_factory=dict)
 

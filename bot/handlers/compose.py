@@ -84,6 +84,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(CONTENT, content.add_content),
                 CallbackQueryHandler(content.done, pattern=r"^c:done$"),
                 CallbackQueryHandler(alt.alt_start, pattern=r"^c:alt:s$"),
+                CallbackQueryHandler(content.each, pattern=r"^c:each$"),
             ],
             PICK_ACCOUNTS: [
                 CallbackQueryHandler(targets.toggle, pattern=r"^c:(acc:\d+|all)$"),

@@ -16,6 +16,7 @@ from telegram.ext import (
 from bot import posting, render
 from bot.handlers import compose_content as content
 from bot.handlers import compose_preview as preview
+from bot.handlers import compose_status as status
 from bot.handlers.common import drop_buttons, reply, user_id
 from bot.handlers.compose_common import (
     ALT_TEXT,
@@ -54,7 +55,7 @@ async def alt_start(update: Update, context: CustomContext) -> int:
     await drop_buttons(query)
     origin = (query.data or "").rsplit(":", 1)[-1]
     if query.message is not None:
-        context.services.status_messages.pop(query.message.chat.id, None)
+        status.forget(context.services, query.message.chat.id)
     context.services.scratch[f"alt-text:{user_id(update)}"] = _AltWalk(origin=origin)
     return await _ask_alt(update, context)
 

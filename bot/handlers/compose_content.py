@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 from html import escape
 from typing import Any
 
 from telegram import Message, Update
-from telegram.error import TelegramError
 from telegram.ext import ConversationHandler
 
-from bot import formatting, posting, render
+from bot import drafts, formatting, posting
+from bot.handlers import compose_status as status
 from bot.handlers import compose_targets as targets
-from bot.handlers.common import Rows, keyboard, reply, user_id
+from bot.handlers.common import keyboard, reply, user_id
 from bot.handlers.compose_common import (
     ALBUM_SETTLE_SECONDS,
-    ALT_BUTTON,
     CANCEL_ROW,
     COMPOSING,
     PICK_ACCOUNTS,
@@ -23,6 +21,7 @@ from bot.handlers.compose_common import (
 from bot.media import Incoming, MediaRejected, receive
 from bot.posting import ComposeError
 from bot.services import CustomContext
+from storage.models import Post
 
 
 async def new(update: Update, context: CustomContext) -> int:
@@ -57,38 +56,32 @@ async def add_content(update: Update, context: CustomContext) -> int:
     message = update.effective_message
     assert message is not None
     uid = user_id(update)
+    status.note_input(context.services, message.chat_id)
     if not await add_message(context, uid, message):
         return COMPOSING
-    if message.media_group_id and context.job_queue is not None:
-        name = f"draft-status:{message.chat_id}"
-        for job in context.job_queue.get_jobs_by_name(name):
-            job.schedule_removal()
-        context.job_queue.run_once(  # PTB leaves the job's context type unbound here
-            _album_settled,  # type: ignore[arg-type]
-            ALBUM_SETTLE_SECONDS,
-            chat_id=message.chat_id,
-            user_id=uid,
-            name=name,
-            job_kwargs={"misfire_grace_time": None},
-        )
-    else:
-        await show_status(context, message.chat_id, uid)
+    # An album's parts arrive as separate messages: show the status once the rest came.
+    settle = ALBUM_SETTLE_SECONDS if message.media_group_id else 0.0
+    await status.update(context, message.chat_id, uid, settle=settle)
     return COMPOSING
 
 
 async def add_message(context: CustomContext, uid: int, message: Message) -> bool:
-    """Add one message's content to the current draft; say why when it can't be added."""
+    """Add one message's content to the current draft; say why when it can't be added (a
+    burst of refusals is counted on the status instead)."""
     services = context.services
     incoming = incoming_media(message)
     try:
         if incoming is None:
             text = message.text or ""
-            await posting.add_text(services, uid, text, formatting.entities_of(message))
+            post = await posting.add_text(services, uid, text, formatting.entities_of(message))
         else:
-            await _add_file(
+            post = await _add_file(
                 context, uid, incoming, message.caption, formatting.entities_of(message)
             )
     except (MediaRejected, ComposeError) as exc:
+        if not status.tell_refusal(services, message.chat_id, str(exc)):
+            await status.update(context, message.chat_id, uid)
+            return False
         await context.bot.send_message(message.chat_id, f"⚠️ {escape(str(exc))}", parse_mode="HTML")
         draft = await posting.current_draft(services, uid)
         if draft is None or (not draft.text and not draft.media_links):
@@ -98,6 +91,7 @@ async def add_message(context: CustomContext, uid: int, message: Message) -> boo
                 reply_markup=keyboard([CANCEL_ROW]),
             )
         return False
+    status.note_taken(services, message.chat_id, post, message.media_group_id)
     return True
 
 
@@ -107,7 +101,7 @@ async def _add_file(
     incoming: Incoming,
     caption: str | None,
     caption_entities: list[dict[str, Any]],
-) -> None:
+) -> Post:
     """Download, probe and store one file; nothing is kept when any step refuses it."""
     services = context.services
     settings = services.settings
@@ -116,37 +110,15 @@ async def _add_file(
     max_bytes = None if settings.telegram_local_mode else settings.max_download_bytes
     received = await receive(context.bot, incoming, settings.media_dir, max_bytes=max_bytes)
     try:
-        await posting.add_media(services, uid, received, caption, caption_entities)
+        return await posting.add_media(services, uid, received, caption, caption_entities)
     finally:
         received.discard()
 
 
-async def _album_settled(context: CustomContext) -> None:
-    job = context.job
-    assert job is not None
-    assert job.chat_id is not None
-    assert job.user_id is not None
-    await show_status(context, job.chat_id, job.user_id)
-
-
 async def show_status(context: CustomContext, chat_id: int, uid: int) -> None:
-    """Send the draft's status with Done/Cancel; the previous status loses its buttons."""
-    services = context.services
-    draft = await posting.current_draft(services, uid)
-    if draft is None:
-        return
-    previous = services.status_messages.pop(chat_id, None)
-    if previous is not None:
-        # It may be gone or unchanged already; this is only cosmetic.
-        with contextlib.suppress(TelegramError):
-            await context.bot.edit_message_reply_markup(chat_id, previous, reply_markup=None)
-    rows: Rows = [[("✅ Done", "c:done"), *CANCEL_ROW]]
-    if render.photos(draft):
-        rows = [*rows, [(ALT_BUTTON, "c:alt:s")]]
-    sent = await context.bot.send_message(
-        chat_id, render.draft_status(draft), parse_mode="HTML", reply_markup=keyboard(rows)
-    )
-    services.status_messages[chat_id] = sent.message_id
+    """Send the draft's status with Done/Cancel as a new message (the previous loses its
+    buttons)."""
+    await status.show(context, chat_id, uid, fresh=True)
 
 
 def incoming_media(message: Message) -> Incoming | None:
@@ -217,7 +189,34 @@ async def done(update: Update, context: CustomContext) -> int:
         await query.answer("Send some text or media first.", show_alert=True)
         return COMPOSING
     await query.answer()
-    context.services.status_messages.pop(query.message.chat.id if query.message else 0, None)
+    status.forget(context.services, query.message.chat.id if query.message else 0)
     await posting.preselect_single_account(context.services, uid)
     await targets.show_accounts(update, context)
     return PICK_ACCOUNTS
+
+
+async def each(update: Update, context: CustomContext) -> int:
+    """✂️ One post each: every message (an album is one) becomes a draft of its own."""
+    query = update.callback_query
+    assert query is not None
+    assert update.effective_chat is not None
+    services, uid, chat_id = context.services, user_id(update), update.effective_chat.id
+    draft = await posting.current_draft(services, uid)
+    try:
+        if draft is None:
+            raise ComposeError(drafts.GONE)
+        made = await drafts.split(
+            services, uid, draft.id, status.parts_of(services, chat_id, draft)
+        )
+    except ComposeError as exc:
+        await query.answer(str(exc), show_alert=True)
+        return COMPOSING
+    await query.answer(f"✂️ {len(made)} posts")
+    status.forget(services, chat_id)
+    await reply(
+        update,
+        f"✂️ <b>{len(made)} posts</b>, one per message. Carry on with the first one below; "
+        f"the other {len(made) - 1} are in /drafts, where ▶ Resume picks each up.",
+    )
+    await status.show(context, chat_id, uid, fresh=True)
+    return COMPOSING

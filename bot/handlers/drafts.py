@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot import drafts, posting, render
 from bot.drafts import Copied
 from bot.handlers import compose_content as content
+from bot.handlers import compose_status as status
 from bot.handlers import compose_targets as targets
 from bot.handlers import compose_time as timing
 from bot.handlers.common import Rows, callback_int, edit, reply, user_id
@@ -174,7 +175,7 @@ async def keep(update: Update, context: CustomContext) -> int:
     await query.answer()
     uid = user_id(update)
     services = context.services
-    services.status_messages.pop(update.effective_chat.id if update.effective_chat else 0, None)
+    status.forget(services, update.effective_chat.id if update.effective_chat else 0)
     post = await drafts.in_progress(services, uid)
     if post is None:
         await posting.discard_draft(services, uid)  # an empty row is no draft

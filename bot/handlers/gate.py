@@ -12,11 +12,14 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    ConversationHandler,
     TypeHandler,
 )
 
 from bot import access, alerts, metrics, posting
 from bot.handlers.common import reply
+from bot.handlers.compose_content import add_content, first_content
+from bot.inbound import FairUpdates
 from bot.services import CustomContext
 from storage.models import UserStatus
 
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 #: Handler groups: the gate first, features in 0, persistence last.
 GATE_GROUP = -10
 PERSIST_GROUP = 100
+#: The compose steps that take a message as content for the draft.
+DRAFT_CONTENT = (add_content, first_content)
 
 
 async def gate(update: Update, context: CustomContext) -> None:
@@ -32,7 +37,16 @@ async def gate(update: Update, context: CustomContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None or chat.type != "private" or user.is_bot:
         raise ApplicationHandlerStop
-    verdict = await access.screen(context.services, user.id, update)  # issue 7: flood, allow-list
+    processor = context.application.update_processor
+    if isinstance(processor, FairUpdates):
+        arrival = processor.arrival(update)
+        # Over the budget: a batch of texts or forwards for the post is still added (the
+        # status message is edited, not repeated); anything else would be a reply each.
+        if arrival.over and not is_draft_content(context.application, update):
+            reporter = alerts.of(context.application)
+            await access.over_budget(context.services, user.id, update, arrival.resume_in, reporter)
+            raise ApplicationHandlerStop
+    verdict = await access.screen(context.services, user.id, update)  # issue 7: allow-list
     if not verdict.allowed:
         await access.tell(update, verdict.message)
         raise ApplicationHandlerStop
@@ -50,6 +64,19 @@ async def gate(update: Update, context: CustomContext) -> None:
         elif update.message and (notice := await access.ban_notice(context.services, record.id)):
             await reply(update, notice)  # issue 7: told once per ban
         raise ApplicationHandlerStop
+
+
+def is_draft_content(app: Application, update: Update) -> bool:  # type: ignore[type-arg]
+    """Would the handler PTB picks for this update add it to the draft being composed?"""
+    for handler in app.handlers.get(0, ()):
+        check = handler.check_update(update)
+        if check is None or check is False:
+            continue
+        if isinstance(handler, ConversationHandler) and isinstance(check, tuple):
+            step = check[2]
+            return getattr(step, "callback", None) in DRAFT_CONTENT
+        return False
+    return False
 
 
 async def membership(update: Update, context: CustomContext) -> None:

@@ -45,11 +45,22 @@ def make_settings(tmp_path: Path, tg: FakeTelegram) -> Callable[..., Settings]:
             "engine_retry_base_seconds": 0.2,
             "engine_retry_max_seconds": 1.0,
             "web_port": 0,
+            # Tests press buttons faster than any person: Telegram's per-chat pace is kept
+            # only where a test asks for it (TELEGRAM_PACE), against a fake that enforces it.
+            "telegram_chat_rate": 1000.0,
+            "telegram_chat_burst": 1000,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     return make
+
+
+#: Telegram's pace as Crier keeps it by default (for tests that enforce Telegram's limits).
+TELEGRAM_PACE: dict[str, Any] = {
+    name: Settings.model_fields[name].default
+    for name in ("telegram_rate", "telegram_chat_rate", "telegram_chat_burst")
+}
 
 
 @pytest.fixture

@@ -98,6 +98,9 @@ async def test_people_who_already_use_the_bot_keep_access_when_it_becomes_invite
         await alice.says("/help", "/list")
 
 
+SLOW_DOWN = "faster than I can keep up"
+
+
 async def test_flooding_gets_one_slow_down_and_is_dropped(
     tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person, bob: Person
 ) -> None:
@@ -106,20 +109,20 @@ async def test_flooding_gets_one_slow_down_and_is_dropped(
         first = await bob.says("/help", "/list")
         for _ in range(7):
             tg.send_text(bob.user, "/help")
-        slow = await tg.wait_for(bob.user, "Slow down", after=first["message_id"])
+        slow = await tg.wait_for(bob.user, SLOW_DOWN, after=first["message_id"])
         await alice.says("/help", "/list")  # everything Bob sent has been handled by now
         replies = [m for m in tg.sent(bob.user) if "/list" in (m.get("text") or "")]
         assert len(replies) == 5, "the limit, and not one more"
-        assert sum("Slow down" in (m.get("text") or "") for m in tg.sent(bob.user)) == 1
+        assert sum(SLOW_DOWN in (m.get("text") or "") for m in tg.sent(bob.user)) == 1
         # Other people are not slowed down by Bob.
         for _ in range(3):
             await alice.says("/help", "/list")
         # Buttons have their own, larger budget (3x): they still work for Bob, until he
         # overdoes them too: one "slow down" toast, then quiet answers.
         answers: list[str] = []
-        while len(answers) < 25 and "Slow down" not in (answers or [""])[-1]:
+        while len(answers) < 25 and SLOW_DOWN not in (answers or [""])[-1]:
             answers.append((await bob.forges(slow, "nonsense")).get("text") or "")
-        assert "Slow down" in answers[-1]
+        assert SLOW_DOWN in answers[-1]
         assert len(answers) > 15, "at least the 3x budget went through"
         assert all("expired" in a for a in answers[:-1])
         quiet = [(await bob.forges(slow, "nonsense")).get("text") for _ in range(2)]

@@ -27,7 +27,7 @@ from storage.models import (
     User,
     UserStatus,
 )
-from tests.acceptance.conftest import JSON, Person, buttons, eventually, jpeg
+from tests.acceptance.conftest import JSON, TELEGRAM_PACE, Person, buttons, eventually, jpeg
 from tests.fakes.telegram_api import FakeTelegram
 
 TEXT = "📣 Crier 2.0 is out"
@@ -95,7 +95,8 @@ async def delivery_counts(crier: Crier) -> dict[DeliveryStatus, int]:
 
 
 def admin_settings(make_settings: Callable[..., Settings], admin: Person, **extra: Any) -> Settings:
-    return make_settings(admin_ids=[admin.id], **extra)
+    # Telegram's own pace, as Crier keeps it by default: broadcasts share it with replies.
+    return make_settings(admin_ids=[admin.id], **{**TELEGRAM_PACE, **extra})
 
 
 @pytest.mark.slow

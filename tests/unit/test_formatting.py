@@ -7,6 +7,7 @@ import pytest
 from bot.formatting import (
     append,
     clean,
+    cut,
     describe,
     for_platform,
     to_markdown,
@@ -214,3 +215,18 @@ def test_the_preview_says_where_formatting_is_kept() -> None:
         "Formatting is kept on Telegram and Discord (as Markdown); the others"
     )
     assert describe(["mastodon"]) == "Formatting becomes plain text here, with links written out."
+
+
+def test_cut_gives_back_the_pieces_append_joined_with_their_formatting() -> None:
+    text, entities = "", list[dict[str, object]]()
+    ends: list[int] = []
+    pieces: list[tuple[str, list[dict[str, object]]]] = [
+        ("🚀 Launch", [{"type": "bold", "offset": 3, "length": 6}]),
+        ("", []),  # a photo without a caption adds no text
+        ("Read more", [{"type": "text_link", "offset": 5, "length": 4, "url": "https://x.io"}]),
+    ]
+    for piece, piece_entities in pieces:
+        if piece:
+            text, entities = append(text, entities, piece, piece_entities)
+        ends.append(len(text))
+    assert cut(text, entities, ends) == pieces

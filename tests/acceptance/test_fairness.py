@@ -1,0 +1,184 @@
+"""One busy user never stalls everyone: updates of different users are handled at once, a
+flood of content becomes one draft with one status message, and the bot keeps Telegram's
+pace itself, so the fake Bot API (with Telegram's flood limits on) never answers 429."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from bot import posting
+from bot.app import Crier
+from bot.config import Settings
+from bot.handlers import compose_status
+from tests.acceptance.conftest import TELEGRAM_PACE, Person, buttons, eventually, jpeg
+from tests.fakes.telegram_api import FakeTelegram
+
+JSON = dict[str, Any]
+SENDS = ("sendmessage", "editmessagetext", "editmessagereplymarkup", "sendphoto")
+
+
+def _to_chat(call: tuple[str, JSON], chat_id: int) -> bool:
+    name, params = call
+    return name.lower() in SENDS and params.get("chat_id") == chat_id
+
+
+async def _help_every_second(
+    tg: FakeTelegram, bob: Person, flooder: Person, until: asyncio.Event
+) -> list[int]:
+    """Bob asks for /help once a second; for each reply, how many messages and edits went
+    to the flooder between Bob's request and the answer."""
+    ahead: list[int] = []
+    while not until.is_set() or not ahead:
+        before = len(tg.calls)
+        asked = time.monotonic()
+        await bob.says("/help", "/list", timeout=10)
+        between = [c for c in tg.calls[before:] if _to_chat(c, flooder.id)]
+        ahead.append(len(between))
+        await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - asked)))
+    return ahead
+
+
+def _status_saying(tg: FakeTelegram, person: Person, text: str) -> JSON | None:
+    return next((m for m in tg.sent(person.user) if text in (m.get("text") or "")), None)
+
+
+@pytest.fixture
+async def paced(make_settings: Callable[..., Settings]) -> AsyncIterator[Crier]:
+    """Crier keeping Telegram's pace as it does by default."""
+    async with Crier(make_settings(**TELEGRAM_PACE)) as app:
+        yield app
+
+
+async def _draft_text(crier: Crier, person: Person) -> str:
+    assert crier.services is not None
+    draft = await posting.current_draft(crier.services, person.id)
+    return draft.text if draft is not None else ""
+
+
+async def test_a_flood_of_300_messages_is_one_draft_and_never_delays_another_user(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person, bob: Person
+) -> None:
+    tg.enforce_rate_limits = True
+    texts = [f"Old channel post number {n:03d}." for n in range(1, 301)]
+    async with Crier(make_settings(**TELEGRAM_PACE)) as crier:
+        await bob.says("/start", "Crier")
+        flooding = asyncio.Event()
+        helper = asyncio.create_task(_help_every_second(tg, bob, alice, flooding))
+        for text in texts:  # 300 messages in about two seconds
+            tg.send_text(alice.user, text)
+            await asyncio.sleep(2 / 300)
+        expected = "\n\n".join(texts)
+
+        async def complete() -> bool:
+            return await _draft_text(crier, alice) == expected
+
+        await eventually(complete, timeout=60)
+        flooding.set()
+        ahead = await helper
+        status = await eventually(lambda: _status_saying(tg, alice, "300 messages"))
+
+    assert max(ahead) <= 3, f"Bob's replies waited behind the flood: {ahead}"
+    assert tg.rate_limited_count == 0, "the bot kept the pace itself: Telegram never said 429"
+    assert len(tg.sent(alice.user)) <= 3, [m.get("text") for m in tg.sent(alice.user)]
+    assert "New post (300 messages)" in status["text"]
+    assert "✅ Done" in str(status["reply_markup"])
+
+
+async def test_thirty_forwards_become_one_draft_with_one_status(
+    tg: FakeTelegram, paced: Crier, alice: Person
+) -> None:
+    crier = paced
+    tg.enforce_rate_limits = True
+    channel = tg.add_channel(-1001234, "Archive", "archive")
+    texts = [f"Archived post {n}" for n in range(1, 31)]
+    for n, text in enumerate(texts):
+        tg.forward_from_channel(alice.user, channel, text=text, message_id=100 + n)
+    await eventually(lambda: _draft_text(crier, alice), timeout=30)
+
+    async def complete() -> bool:
+        return await _draft_text(crier, alice) == "\n\n".join(texts)
+
+    await eventually(complete, timeout=30)
+    status = await eventually(lambda: _status_saying(tg, alice, "30 messages"))
+    assert "✅ Done" in str(status["reply_markup"])
+    assert len(tg.sent(alice.user)) <= 2
+    assert tg.rate_limited_count == 0
+
+
+async def test_an_album_of_ten_is_one_draft_with_one_status(
+    tg: FakeTelegram, paced: Crier, alice: Person
+) -> None:
+    crier = paced
+    tg.enforce_rate_limits = True
+    tg.send_album(alice.user, [jpeg(color=c) for c in ["red", "blue"] * 5], caption="Trip")
+    status = await tg.wait_for(alice.user, "10 photos", timeout=15)
+    assert crier.services is not None
+    draft = await posting.current_draft(crier.services, alice.id)
+    assert draft is not None
+    assert len(draft.media_links) == 10
+    assert draft.text == "Trip"
+    assert [m["message_id"] for m in tg.sent(alice.user)] == [status["message_id"]]
+    assert tg.rate_limited_count == 0
+
+
+async def test_input_after_a_pause_gets_a_new_status_below_it(
+    tg: FakeTelegram, crier: Crier, alice: Person, monkeypatch: Any
+) -> None:
+    first = await alice.says("Hello", "New post")
+    monkeypatch.setattr(compose_status, "PAUSE", 0.0)
+    second = await alice.says("again", "New post (2 messages)")
+    assert second["message_id"] != first["message_id"]
+    old = next(m for m in tg.sent(alice.user) if m["message_id"] == first["message_id"])
+    assert not old.get("reply_markup"), "only the newest status has the buttons"
+
+
+async def test_a_burst_of_refused_input_is_counted_on_the_status(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    async with Crier(make_settings(max_text_length=60, **TELEGRAM_PACE)):
+        await alice.says("A short start.", "New post")
+        for n in range(10):
+            tg.send_text(alice.user, f"This paragraph number {n} is far too long to fit.")
+        status = await tg.wait_for(alice.user, "more not added", timeout=15)
+        assert "The post would be" in status["text"] or "characters long" in status["text"]
+        refusals = [m for m in tg.sent(alice.user) if (m.get("text") or "").startswith("⚠️")]
+        assert len(refusals) <= 2, "one refusal told, the rest counted on the status"
+
+
+async def test_a_batch_can_become_one_post_each(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    channel = tg.add_channel(-1004321, "Archive", "archive")
+    tg.forward_from_channel(alice.user, channel, text="First old post", message_id=1)
+    tg.send_photo(alice.user, jpeg(), caption="A photo with words")
+    tg.send_album(alice.user, [jpeg(color="red"), jpeg(color="blue")], caption="Two photos")
+    status = await eventually(lambda: _status_saying(tg, alice, "3 photos"), timeout=10)
+    assert "New post (3 messages)" in status["text"]
+    assert "✂️ One post each (3)" in buttons(status)
+    await alice.presses(status, "✂️ One post each (3)", "3 posts")
+    first = await tg.wait_for(alice.user, "New post", timeout=5)
+    assert "text (14 characters)" in first["text"]
+    assert crier.services is not None
+    async with crier.db.session() as session:
+        from sqlalchemy import select
+
+        from storage.models import Post, PostStatus
+
+        made = (
+            await session.scalars(
+                select(Post).where(Post.user_id == alice.id, Post.status == PostStatus.DRAFT)
+            )
+        ).all()
+        contents = sorted((p.text, len(p.media_links)) for p in made)
+    assert contents == [("A photo with words", 1), ("First old post", 0), ("Two photos", 2)]
+    draft = await posting.current_draft(crier.services, alice.id)
+    assert draft is not None
+    assert draft.text == "First old post", "the first message is the draft carried on with"
+    listing = await alice.says("/drafts", "drafts")
+    assert "A photo with words" in listing["text"]
+    assert "Two photos" in listing["text"]
