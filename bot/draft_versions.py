@@ -7,9 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import access, overrides
 from bot.editing import EditError, thread_for
+from bot.posting import ACCOUNT_NOT_YOURS
 from bot.services import Services
 from storage import accounts, posts
 from storage.models import Post
+
+#: An account of the user's that the draft doesn't go to.
+NOT_PICKED = "That account isn't picked for this post."
 
 
 async def set_draft_override(
@@ -62,7 +66,8 @@ async def _chosen_draft(session: AsyncSession, user_id: int, account_id: int) ->
     post = await posts.current_draft(session, user_id)
     if post is None:
         raise EditError("That draft is gone. Send /new to start a post.")
-    owned = await accounts.get(session, user_id, account_id)
-    if owned is None or account_id not in post.draft_account_ids:
-        raise EditError("That account isn't picked for this post.")
+    if await accounts.get(session, user_id, account_id) is None:
+        raise EditError(ACCOUNT_NOT_YOURS)
+    if account_id not in post.draft_account_ids:
+        raise EditError(NOT_PICKED)
     return post

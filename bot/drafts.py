@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.posting import ComposeError, fresh_draft
+from bot.posting import POST_NOT_FOUND, ComposeError, fresh_draft
 from bot.services import Services
 from storage import accounts, posts
 from storage.models import Media, Post, PostStatus
@@ -80,7 +80,7 @@ async def duplicate(services: Services, user_id: int, post_id: int) -> Copied:
     async def work(session: AsyncSession) -> Copied:
         source = await posts.get(session, user_id, post_id)
         if source is None or source.status == PostStatus.DRAFT:
-            raise ComposeError(f"I can't find post #{post_id} among your posts. /list shows them.")
+            raise ComposeError(POST_NOT_FOUND.format(id=post_id))
         account_ids = list(dict.fromkeys(t.account_id for t in source.targets))
         return await fill(
             session,

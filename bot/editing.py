@@ -25,7 +25,7 @@ from bot import access, media_prepare, overrides, threads
 from bot.formatting import clean
 from bot.mapping import account_ref, media_file
 from bot.media import Received
-from bot.posting import quota_message
+from bot.posting import ACCOUNT_NOT_YOURS, POST_NOT_FOUND, quota_message
 from bot.recurrence import RecurrenceError
 from bot.series import first_occurrence, stored_form
 from bot.services import Services
@@ -35,7 +35,9 @@ from providers.registry import UnknownPlatform
 from storage import accounts, media, post_edits, posts, users
 from storage.models import Account, Media, Post, PostMedia, PostStatus, TargetStatus, User
 
-NOT_FOUND = "I can't find post #{id} among your posts. /list shows them."
+NOT_FOUND = POST_NOT_FOUND
+#: An account of the user's that the edited post doesn't go to.
+NOT_ON_POST = "That account isn't on this post any more."
 
 
 class EditError(ValueError):
@@ -291,7 +293,7 @@ async def toggle_account(
         raise EditError("The post already went out there (or is going out): that stays.")
     owned = await services.db.run(lambda s: accounts.get(s, user_id, account_id))
     if owned is None:
-        raise EditError("That account isn't one of yours.")
+        raise EditError(ACCOUNT_NOT_YOURS)
     if account_id in draft.account_ids:
         draft.account_ids.remove(account_id)
     else:
@@ -350,7 +352,7 @@ def remove_media(draft: EditDraft) -> None:
 def set_override(draft: EditDraft, services: Services, account_id: int, text: str | None) -> None:
     """The account's own text, or back to the post's text with None."""
     if account_id not in draft.account_ids:
-        raise EditError("That account isn't on this post any more.")
+        raise EditError(NOT_ON_POST)
     if text is not None:
         if not text.strip():
             raise EditError("The text can't be empty. Send the text for this account.")
@@ -362,12 +364,12 @@ def set_override(draft: EditDraft, services: Services, account_id: int, text: st
 async def split(services: Services, user_id: int, draft: EditDraft, account_id: int) -> list[str]:
     """Split what the account would get into a numbered thread for it."""
     if account_id not in draft.account_ids:
-        raise EditError("That account isn't on this post any more.")
+        raise EditError(NOT_ON_POST)
 
     async def work(session: AsyncSession) -> tuple[list[str], str, str | None]:
         account = await accounts.get(session, user_id, account_id)
         if account is None:
-            raise EditError("That account isn't one of yours.")
+            raise EditError(ACCOUNT_NOT_YOURS)
         rows = await post_edits.media_rows(session, user_id, draft.media_ids)
         source, origin = overrides.thread_source(
             draft.text, draft.entities, draft.overrides, account_id, account.platform

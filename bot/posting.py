@@ -29,6 +29,11 @@ from storage.posts import ScheduleResult
 PAGE_SIZE = 5
 #: Drafts a user keeps at most (/drafts); past it, a new post asks to delete some first.
 MAX_DRAFTS = 50
+#: What every command and button says of a post id that isn't one of the user's: unknown,
+#: someone else's, or no id at all ("-1", 64 digits). `id` is shown after the "#".
+POST_NOT_FOUND = "I can't find post #{id} among your posts. /list shows them."
+#: What the compose and edit steps say of an account that isn't one of the user's.
+ACCOUNT_NOT_YOURS = "That account isn't one of yours."
 #: Longest alt text taken (Mastodon's limit; Bluesky and X allow more, LinkedIn less).
 MAX_ALT_TEXT = 1500
 
@@ -316,7 +321,7 @@ async def toggle_account(services: Services, user_id: int, account_id: int | Non
         if account_id is None:
             chosen = owned if set(chosen) != set(owned) else []
         elif account_id not in owned:
-            raise ComposeError("That account isn't one of yours.")
+            raise ComposeError(ACCOUNT_NOT_YOURS)
         elif account_id in chosen:
             chosen.remove(account_id)
         else:
