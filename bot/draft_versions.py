@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import access, overrides
-from bot.editing import EditError, thread_for
+from bot import overrides
+from bot.editing import EditError, own_text, thread_for
 from bot.posting import ACCOUNT_NOT_YOURS
 from bot.services import Services
 from storage import accounts, posts
@@ -21,10 +21,7 @@ async def set_draft_override(
 ) -> None:
     """The compose draft's own text for one of its accounts (None: the post's text)."""
     if text is not None:
-        if not text.strip():
-            raise EditError("The text can't be empty. Send the text for this account.")
-        if problem := access.text_problem(text, services.settings):
-            raise EditError(problem)
+        text = own_text(text, services)
 
     async def work(session: AsyncSession) -> None:
         post = await _chosen_draft(session, user_id, account_id)

@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import access, media_prepare, overrides, threads
-from bot.formatting import clean
+from bot.formatting import tidy
 from bot.mapping import account_ref, media_file
 from bot.media import Received
-from bot.posting import ACCOUNT_NOT_YOURS, POST_NOT_FOUND, quota_message
+from bot.posting import ACCOUNT_NOT_YOURS, INVISIBLE, POST_NOT_FOUND, quota_message
 from bot.recurrence import RecurrenceError
 from bot.series import first_occurrence, stored_form
 from bot.services import Services
@@ -240,11 +240,14 @@ def set_text(
     """New text for every account without its own (a thread split from the old text goes)."""
     if not text.strip():
         raise EditError("The text can't be empty. Send the new text, or tap ⬅ Back.")
+    text, kept = tidy(text, entities)
+    if not text:
+        raise EditError(f"{INVISIBLE} Send the new text, or tap ⬅ Back.")
     if problem := access.text_problem(text, services.settings):
         raise EditError(problem)
     draft.overrides = overrides.after_text_change(draft.overrides, draft.text)
     draft.text = text
-    draft.entities = [dict(e) for e in clean(text, entities)]
+    draft.entities = kept
 
 
 def set_time(services: Services, draft: EditDraft, when: datetime | None) -> None:
@@ -349,15 +352,25 @@ def remove_media(draft: EditDraft) -> None:
     draft.media_replaced = True
 
 
+def own_text(text: str, services: Services) -> str:
+    """An account's own text as typed, tidied (see `formatting.tidy`); EditError when it
+    can't be one."""
+    if not text.strip():
+        raise EditError("The text can't be empty. Send the text for this account.")
+    text, _ = tidy(text)
+    if not text:
+        raise EditError(f"{INVISIBLE} Send the text for this account.")
+    if problem := access.text_problem(text, services.settings):
+        raise EditError(problem)
+    return text
+
+
 def set_override(draft: EditDraft, services: Services, account_id: int, text: str | None) -> None:
     """The account's own text, or back to the post's text with None."""
     if account_id not in draft.account_ids:
         raise EditError(NOT_ON_POST)
     if text is not None:
-        if not text.strip():
-            raise EditError("The text can't be empty. Send the text for this account.")
-        if problem := access.text_problem(text, services.settings):
-            raise EditError(problem)
+        text = own_text(text, services)
     draft.overrides = overrides.with_text(draft.overrides, account_id, text)
 
 

@@ -414,3 +414,35 @@ async def test_an_edit_that_breaks_a_platforms_limit_is_shown_and_refused_on_sav
     assert not any("Saved post" in (m.get("text") or "") for m in tg.sent(alice.user))
     assert (await post_row(crier, number)).text == "Fits nicely"
     assert [t.status for t in await targets_of(crier, number)] == [TargetStatus.QUEUED] * 2
+
+
+# -- bad input while editing ----------------------------------------------------------------
+
+
+async def test_a_new_text_of_only_invisible_characters_is_refused(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await alice.says("/start", "Crier")
+    await connect_channel(tg, alice)
+    status = await alice.says("Before", "New post")
+    picker = await alice.presses(status, "✅ Done", "Where should it go")
+    picker = await alice.presses(picker, "All", lambda m: "✅ Dry run" in buttons(m))
+    ask_time = await alice.presses(picker, "Next ➡", "When?")
+    preview = await alice.presses(ask_time, "Tomorrow 09:00", "Preview")
+    number = post_id(await alice.presses(preview, "✅ Confirm", "Scheduled #"))
+    invisible = "\u200b\u200d\u2060\ufeff\u202e\u00ad"
+
+    menu = await open_edit(alice, number)
+    await alice.presses(menu, "✏️ Text", "Send the new text")
+    refused = await alice.says(invisible, "nothing visible")
+    assert "Send the new text, or tap ⬅ Back" in refused["text"]
+    menu = await alice.says("\u200bAfter\u200b", is_menu)
+    asked = await alice.presses(menu, "🎨 Customize for @news", "Send the text")
+    assert asked
+    refused = await alice.says(invisible, "nothing visible")
+    assert "Send the text for this account" in refused["text"]
+    menu = await alice.says("\u2066Channel only\u2069", is_menu)
+    await alice.presses(menu, "💾 Save", "Saved post")
+    row = await post_row(crier, number)
+    assert row.text == "After"
+    assert list(row.overrides.values()) == ["Channel only"]
