@@ -303,6 +303,16 @@ async def toggle_account(
         draft.account_ids = sorted([*draft.account_ids, account_id])
 
 
+def check_media_room(services: Services, draft: EditDraft) -> None:
+    """Refuse, before downloading it, a file the edited post has no room for (`add_media`
+    checks again as it adds)."""
+    limit = services.settings.max_media_per_post
+    # The first file sent in the media step replaces the post's media: there is room for it.
+    held = len(draft.media_ids) if draft.media_replaced else 0
+    if held >= limit:
+        raise EditError(f"A post can hold at most {limit} media items.")
+
+
 async def add_media(services: Services, user_id: int, draft: EditDraft, received: Received) -> int:
     """Store a received file for the edit: the first one sent in the media step replaces
     the post's media, the next ones add to it. Returns how many items the post now has."""
@@ -310,8 +320,7 @@ async def add_media(services: Services, user_id: int, draft: EditDraft, received
     if not draft.media_replaced:
         draft.media_ids = []
         draft.media_replaced = True
-    if len(draft.media_ids) >= settings.max_media_per_post:
-        raise EditError(f"A post can hold at most {settings.max_media_per_post} media items.")
+    check_media_room(services, draft)
     info = received.info
 
     async def work(session: AsyncSession) -> int:

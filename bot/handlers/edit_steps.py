@@ -17,7 +17,7 @@ from bot.handlers.common import Rows, callback_int, edit, keyboard, reply, user_
 from bot.handlers.compose_common import EDIT_ACCOUNTS, EDIT_MEDIA, EDIT_OVERRIDE, EDIT_TIME, EDITING
 from bot.handlers.compose_content import incoming_media
 from bot.handlers.edit import BACK_ROW, DONE, gone, show, staged
-from bot.media import MediaRejected, receive
+from bot.media import MediaRejected, check_download_size, receive
 from bot.services import CustomContext
 from bot.timeparse import NeedsChoice, TimeParseError, format_when, parse_when, tomorrow_at
 from storage.models import Account
@@ -58,9 +58,12 @@ async def media_received(update: Update, context: CustomContext) -> int:
         await reply(update, "Send a photo, video or file, or tap ✅ Done.", [[DONE]])
         return EDIT_MEDIA
     settings = services.settings
+    max_bytes = None if settings.telegram_local_mode else settings.max_download_bytes
     try:
+        # Refused before downloading, the download limit first: nothing else would help.
+        check_download_size(incoming, max_bytes)
+        editing.check_media_room(services, draft)
         await posting.check_quota(services, uid, incoming)
-        max_bytes = None if settings.telegram_local_mode else settings.max_download_bytes
         received = await receive(context.bot, incoming, settings.media_dir, max_bytes=max_bytes)
         try:
             count = await editing.add_media(services, uid, draft, received)

@@ -313,3 +313,30 @@ async def test_invisible_only_text_is_refused_when_replacing_the_text_or_customi
     assert draft is not None
     assert draft.text == "New text"
     assert list(draft.overrides.values()) == ["Channel words"]
+
+
+# -- files Telegram won't let the bot download -------------------------------------------------
+
+
+async def test_a_2_gb_file_is_refused_for_the_download_limit_before_room_and_quota(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    # The post is full and the storage nearly so: neither is why a 2 GB file can't be used.
+    settings = make_settings(max_media_per_post=1, media_quota_bytes=len(jpeg()) + 1000)
+    async with Crier(settings) as crier:
+        await alice.says("/start", "Crier")
+        await alice.sends_photo(jpeg(), caption="One photo")
+        downloads = len(tg.calls_to("getFile"))
+        waiting = tg.wait_for(alice.user, "Telegram lets bots download")
+        tg.send_video(alice.user, b"\x00" * 1000, file_size=2 * 1024**3)
+        refused = await waiting
+        assert refused["text"].startswith(
+            "⚠️ This file is 2.0 GB, and Telegram lets bots download at most 20 MB."
+        )
+        assert len(tg.calls_to("getFile")) == downloads
+        said = " ".join(m.get("text") or "" for m in tg.sent(alice.user))
+        assert "storage is full" not in said
+        assert "media items" not in said
+        draft = await draft_of(crier, alice)
+        assert draft is not None
+        assert draft.text == "One photo"

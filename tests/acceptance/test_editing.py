@@ -446,3 +446,35 @@ async def test_a_new_text_of_only_invisible_characters_is_refused(
     row = await post_row(crier, number)
     assert row.text == "After"
     assert list(row.overrides.values()) == ["Channel only"]
+
+
+async def test_new_media_too_big_to_download_or_past_the_cap_is_refused_before_downloading(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    async with Crier(make_settings(max_media_per_post=1, media_quota_bytes=10**6)):
+        await alice.says("/start", "Crier")
+        number = post_id(await schedule_text(alice, "Words first"))
+        menu = await open_edit(alice, number)
+        await alice.presses(menu, "📎 Media", "replace")
+        downloads = len(tg.calls_to("getFile"))
+
+        # 2 GB: the download limit says why, not the storage quota (1 MB here).
+        waiting = tg.wait_for(alice.user, "Telegram lets bots download")
+        tg.send_video(alice.user, b"\x00" * 1000, file_size=2 * 1024**3)
+        refused = await waiting
+        assert (
+            "This file is 2.0 GB, and Telegram lets bots download at most 20 MB"
+            in (refused["text"])
+        )
+        assert len(tg.calls_to("getFile")) == downloads
+
+        waiting = tg.wait_for(alice.user, "now has 1 media item")
+        tg.send_photo(alice.user, jpeg(color="blue"))
+        await waiting
+        downloads = len(tg.calls_to("getFile"))
+        waiting = tg.wait_for(alice.user, "at most 1 media items")
+        tg.send_photo(alice.user, jpeg(color="green"))
+        await waiting
+        assert len(tg.calls_to("getFile")) == downloads, "the refused photo was downloaded"
+        said = " ".join(m.get("text") or "" for m in tg.sent(alice.user))
+        assert "storage is full" not in said
