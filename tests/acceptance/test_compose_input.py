@@ -340,3 +340,21 @@ async def test_a_2_gb_file_is_refused_for_the_download_limit_before_room_and_quo
         draft = await draft_of(crier, alice)
         assert draft is not None
         assert draft.text == "One photo"
+
+
+# -- relative times that point back --------------------------------------------------------------
+
+
+async def test_a_negative_or_zero_relative_time_is_refused_and_asked_again(
+    crier: Crier, alice: Person
+) -> None:
+    await alice.says("/start", "Crier")
+    await at_time_step(alice)
+    for typed in ("in -5 minutes", "in −5 min", "через -5 минут", "dans -2 heures"):
+        refused = await alice.says(typed, "counts backwards")
+        assert "When?" in refused["text"]
+    zero = await alice.says("in 0 hours", "no time from now")
+    assert "⚡ Now" in buttons(zero)
+    assert await count_targets(crier) == 0
+    preview = await alice.says("in 5 minutes", "Preview")
+    assert "in 5 min" in preview["text"]
