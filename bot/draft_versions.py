@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import access, overrides
-from bot.editing import EditError, thread_for
+from bot import overrides
+from bot.editing import EditError, own_text, thread_for
+from bot.posting import ACCOUNT_NOT_YOURS
 from bot.services import Services
 from storage import accounts, posts
 from storage.models import Post
+
+#: An account of the user's that the draft doesn't go to.
+NOT_PICKED = "That account isn't picked for this post."
 
 
 async def set_draft_override(
@@ -17,10 +21,7 @@ async def set_draft_override(
 ) -> None:
     """The compose draft's own text for one of its accounts (None: the post's text)."""
     if text is not None:
-        if not text.strip():
-            raise EditError("The text can't be empty. Send the text for this account.")
-        if problem := access.text_problem(text, services.settings):
-            raise EditError(problem)
+        text = own_text(text, services)
 
     async def work(session: AsyncSession) -> None:
         post = await _chosen_draft(session, user_id, account_id)
@@ -62,7 +63,8 @@ async def _chosen_draft(session: AsyncSession, user_id: int, account_id: int) ->
     post = await posts.current_draft(session, user_id)
     if post is None:
         raise EditError("That draft is gone. Send /new to start a post.")
-    owned = await accounts.get(session, user_id, account_id)
-    if owned is None or account_id not in post.draft_account_ids:
-        raise EditError("That account isn't picked for this post.")
+    if await accounts.get(session, user_id, account_id) is None:
+        raise EditError(ACCOUNT_NOT_YOURS)
+    if account_id not in post.draft_account_ids:
+        raise EditError(NOT_PICKED)
     return post

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import formatting
-from bot.posting import MAX_DRAFTS, ComposeError, fresh_draft
+from bot.posting import MAX_DRAFTS, POST_NOT_FOUND, ComposeError, fresh_draft
 from bot.services import Services
 from storage import accounts, posts
 from storage.models import Media, Post, PostStatus
@@ -81,7 +81,7 @@ async def duplicate(services: Services, user_id: int, post_id: int) -> Copied:
     async def work(session: AsyncSession) -> Copied:
         source = await posts.get(session, user_id, post_id)
         if source is None or source.status == PostStatus.DRAFT:
-            raise ComposeError(f"I can't find post #{post_id} among your posts. /list shows them.")
+            raise ComposeError(POST_NOT_FOUND.format(id=post_id))
         account_ids = list(dict.fromkeys(t.account_id for t in source.targets))
         return await fill(
             session,

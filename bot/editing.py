@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import access, media_prepare, overrides, threads
-from bot.formatting import clean
+from bot.formatting import tidy
 from bot.mapping import account_ref, media_file
 from bot.media import Received
-from bot.posting import quota_message
+from bot.posting import ACCOUNT_NOT_YOURS, INVISIBLE, POST_NOT_FOUND, quota_message
 from bot.recurrence import RecurrenceError
 from bot.series import first_occurrence, stored_form
 from bot.services import Services
@@ -35,7 +35,9 @@ from providers.registry import UnknownPlatform
 from storage import accounts, media, post_edits, posts, users
 from storage.models import Account, Media, Post, PostMedia, PostStatus, TargetStatus, User
 
-NOT_FOUND = "I can't find post #{id} among your posts. /list shows them."
+NOT_FOUND = POST_NOT_FOUND
+#: An account of the user's that the edited post doesn't go to.
+NOT_ON_POST = "That account isn't on this post any more."
 
 
 class EditError(ValueError):
@@ -238,11 +240,14 @@ def set_text(
     """New text for every account without its own (a thread split from the old text goes)."""
     if not text.strip():
         raise EditError("The text can't be empty. Send the new text, or tap ⬅ Back.")
+    text, kept = tidy(text, entities)
+    if not text:
+        raise EditError(f"{INVISIBLE} Send the new text, or tap ⬅ Back.")
     if problem := access.text_problem(text, services.settings):
         raise EditError(problem)
     draft.overrides = overrides.after_text_change(draft.overrides, draft.text)
     draft.text = text
-    draft.entities = [dict(e) for e in clean(text, entities)]
+    draft.entities = kept
 
 
 def set_time(services: Services, draft: EditDraft, when: datetime | None) -> None:
@@ -291,11 +296,21 @@ async def toggle_account(
         raise EditError("The post already went out there (or is going out): that stays.")
     owned = await services.db.run(lambda s: accounts.get(s, user_id, account_id))
     if owned is None:
-        raise EditError("That account isn't one of yours.")
+        raise EditError(ACCOUNT_NOT_YOURS)
     if account_id in draft.account_ids:
         draft.account_ids.remove(account_id)
     else:
         draft.account_ids = sorted([*draft.account_ids, account_id])
+
+
+def check_media_room(services: Services, draft: EditDraft) -> None:
+    """Refuse, before downloading it, a file the edited post has no room for (`add_media`
+    checks again as it adds)."""
+    limit = services.settings.max_media_per_post
+    # The first file sent in the media step replaces the post's media: there is room for it.
+    held = len(draft.media_ids) if draft.media_replaced else 0
+    if held >= limit:
+        raise EditError(f"A post can hold at most {limit} media items.")
 
 
 async def add_media(services: Services, user_id: int, draft: EditDraft, received: Received) -> int:
@@ -305,8 +320,7 @@ async def add_media(services: Services, user_id: int, draft: EditDraft, received
     if not draft.media_replaced:
         draft.media_ids = []
         draft.media_replaced = True
-    if len(draft.media_ids) >= settings.max_media_per_post:
-        raise EditError(f"A post can hold at most {settings.max_media_per_post} media items.")
+    check_media_room(services, draft)
     info = received.info
 
     async def work(session: AsyncSession) -> int:
@@ -347,27 +361,37 @@ def remove_media(draft: EditDraft) -> None:
     draft.media_replaced = True
 
 
+def own_text(text: str, services: Services) -> str:
+    """An account's own text as typed, tidied (see `formatting.tidy`); EditError when it
+    can't be one."""
+    if not text.strip():
+        raise EditError("The text can't be empty. Send the text for this account.")
+    text, _ = tidy(text)
+    if not text:
+        raise EditError(f"{INVISIBLE} Send the text for this account.")
+    if problem := access.text_problem(text, services.settings):
+        raise EditError(problem)
+    return text
+
+
 def set_override(draft: EditDraft, services: Services, account_id: int, text: str | None) -> None:
     """The account's own text, or back to the post's text with None."""
     if account_id not in draft.account_ids:
-        raise EditError("That account isn't on this post any more.")
+        raise EditError(NOT_ON_POST)
     if text is not None:
-        if not text.strip():
-            raise EditError("The text can't be empty. Send the text for this account.")
-        if problem := access.text_problem(text, services.settings):
-            raise EditError(problem)
+        text = own_text(text, services)
     draft.overrides = overrides.with_text(draft.overrides, account_id, text)
 
 
 async def split(services: Services, user_id: int, draft: EditDraft, account_id: int) -> list[str]:
     """Split what the account would get into a numbered thread for it."""
     if account_id not in draft.account_ids:
-        raise EditError("That account isn't on this post any more.")
+        raise EditError(NOT_ON_POST)
 
     async def work(session: AsyncSession) -> tuple[list[str], str, str | None]:
         account = await accounts.get(session, user_id, account_id)
         if account is None:
-            raise EditError("That account isn't one of yours.")
+            raise EditError(ACCOUNT_NOT_YOURS)
         rows = await post_edits.media_rows(session, user_id, draft.media_ids)
         source, origin = overrides.thread_source(
             draft.text, draft.entities, draft.overrides, account_id, account.platform

@@ -12,6 +12,7 @@ by itself are detected again by every platform, and custom emoji only work for s
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -59,7 +60,8 @@ _URL = re.compile(r"https?://[^\s<>]+")
 
 
 def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    # surrogatepass: a lone surrogate (JSON can carry one) is one code unit, not an error.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _code_points(text: str) -> list[int]:
@@ -153,6 +155,88 @@ def cut(
         pieces.append((piece, kept))
         start = end + len(SEPARATOR) if text[end : end + len(SEPARATOR)] == SEPARATOR else end
     return pieces
+
+
+# -- characters that can't be posted or can't be seen ---------------------------------------
+
+#: Format characters that do show something (Arabic number signs, the end of ayah, the
+#: Syriac abbreviation mark, Kaithi number signs): never taken for invisible.
+_VISIBLE_FORMAT = frozenset(
+    "\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd"
+)
+#: Blank characters that are neither spaces nor format characters: the combining grapheme
+#: joiner and the Hangul fillers, favourites for "empty" messages.
+_FILLERS = frozenset("\u034f\u115f\u1160\u3164\uffa0")
+#: Tag characters end a flag emoji (Scotland's is 🏴 and seven of them), as variation
+#: selectors end many emoji: never trimmed, though alone they show nothing.
+_TAGS = range(0xE0020, 0xE0080)
+_VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0))
+
+
+def _unusable(char: str) -> bool:
+    """Platforms refuse it: a C0 or C1 control other than tab and newline, DEL, a lone
+    surrogate, or a noncharacter (U+FDD0–U+FDEF, U+FFFE and U+FFFF of every plane)."""
+    code = ord(char)
+    if code < 0x20:
+        return char not in "\n\t"
+    return (
+        0x7F <= code <= 0x9F
+        or 0xD800 <= code <= 0xDFFF
+        or 0xFDD0 <= code <= 0xFDEF
+        or code & 0xFFFE == 0xFFFE
+    )
+
+
+def _trimmable(char: str) -> bool:
+    """Shows nothing and means nothing at either end of a text: whitespace, zero-width
+    spaces and joiners, bidi controls, the soft hyphen, the BOM, other format characters."""
+    if char.isspace() or char in _FILLERS:
+        return True
+    if ord(char) in _TAGS:
+        return False
+    return unicodedata.category(char) in ("Cc", "Cf") and char not in _VISIBLE_FORMAT
+
+
+def _invisible(char: str) -> bool:
+    code = ord(char)
+    return (
+        _trimmable(char)
+        or code in _TAGS
+        or any(code in selectors for selectors in _VARIATION_SELECTORS)
+    )
+
+
+def tidy(text: str, entities: Iterable[Mapping[str, Any]] | None = ()) -> tuple[str, list[Entity]]:
+    """`text` without the characters platforms refuse and without the invisible ones at its
+    ends, with its entities moved to match (UTF-16 offsets); ("", []) when nothing visible
+    is left. Zero-width joiners inside the text stay: they join emoji ("👨‍👩‍👧") and make
+    Persian and Indic words read right."""
+    kept = [index for index, char in enumerate(text) if not _unusable(char)]
+    first, last = 0, len(kept)
+    while first < last and _trimmable(text[kept[first]]):
+        first += 1
+    while last > first and _trimmable(text[kept[last - 1]]):
+        last -= 1
+    chosen = kept[first:last]
+    if all(_invisible(text[index]) for index in chosen):
+        return "", []
+    # Where each UTF-16 offset of `text` lands in the result.
+    taken = set(chosen)
+    moved: list[int] = []
+    position = 0
+    for index, char in enumerate(text):
+        width = 2 if ord(char) > 0xFFFF else 1
+        moved.extend([position] * width)
+        if index in taken:
+            position += width
+    moved.append(position)
+    result: list[Entity] = []
+    for entity in clean(text, entities):
+        start = moved[entity["offset"]]
+        end = moved[entity["offset"] + entity["length"]]
+        if end > start:
+            result.append({**entity, "offset": start, "length": end - start})
+    return "".join(text[index] for index in chosen), result
 
 
 # -- the entity tree ------------------------------------------------------------------------

@@ -26,6 +26,7 @@ __all__ = [
     "Incoming",
     "MediaRejected",
     "Received",
+    "check_download_size",
     "receive",
     "storage_key",
     "too_large_message",
@@ -110,11 +111,20 @@ def storage_key(sha256: str) -> str:
 
 
 def too_large_message(size: int, limit: int) -> str:
+    mib = size / 1_048_576
+    shown = f"{mib / 1024:.1f} GB" if mib >= 1024 else f"{mib:.1f} MB"
     return (
-        f"This file is {size / 1_048_576:.1f} MB, and Telegram lets bots download at most "
+        f"This file is {shown}, and Telegram lets bots download at most "
         f"{limit / 1_048_576:.0f} MB. Send a smaller or compressed version (for a video, "
         "Telegram's own compression when you send it as a video usually does it)."
     )
+
+
+def check_download_size(incoming: Incoming, max_bytes: int | None) -> None:
+    """Refuse a file Telegram won't let the bot download (`max_bytes`; None: no limit, a
+    local Bot API server). Checked first: no other reason to refuse it would help."""
+    if max_bytes is not None and incoming.size is not None and incoming.size > max_bytes:
+        raise MediaRejected(too_large_message(incoming.size, max_bytes))
 
 
 async def receive(
@@ -122,8 +132,7 @@ async def receive(
 ) -> Received:
     """Fetch the file with getFile and probe it; raise `MediaRejected` saying why it can't
     be used. The caller keeps or discards what is returned."""
-    if max_bytes is not None and incoming.size is not None and incoming.size > max_bytes:
-        raise MediaRejected(too_large_message(incoming.size, max_bytes))
+    check_download_size(incoming, max_bytes)
     try:
         tg_file = await bot.get_file(incoming.file_id)
     except BadRequest as exc:

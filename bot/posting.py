@@ -29,6 +29,13 @@ from storage.posts import ScheduleResult
 PAGE_SIZE = 5
 #: Drafts a user keeps at most (/drafts); past it, a new post asks to delete some first.
 MAX_DRAFTS = 50
+#: What every command and button says of a post id that isn't one of the user's: unknown,
+#: someone else's, or no id at all ("-1", 64 digits). `id` is shown after the "#".
+POST_NOT_FOUND = "I can't find post #{id} among your posts. /list shows them."
+#: What the compose and edit steps say of an account that isn't one of the user's.
+ACCOUNT_NOT_YOURS = "That account isn't one of yours."
+#: Why a text of only invisible characters (zero-width spaces and the like) is refused.
+INVISIBLE = "That text has nothing visible in it, only invisible characters."
 #: Longest alt text taken (Mastodon's limit; Bluesky and X allow more, LinkedIn less).
 MAX_ALT_TEXT = 1500
 
@@ -133,14 +140,15 @@ async def add_text(
     entities: Sequence[Mapping[str, Any]] = (),
 ) -> Post:
     """Add text (and its Telegram formatting) to the draft, after what it has."""
+    text, kept = formatting.tidy(text, entities)
+    if not text:
+        raise ComposeError(f"{INVISIBLE} Nothing was added: send the text you want to post.")
 
     async def work(session: AsyncSession) -> Post:
         post = await posts.current_draft(session, user_id) or await posts.new_draft(
             session, user_id
         )
-        post.text, post.entities = formatting.append(
-            post.text, post.entities, text, formatting.clean(text, entities)
-        )
+        post.text, post.entities = formatting.append(post.text, post.entities, text, kept)
         if problem := access.text_problem(post.text, services.settings):
             raise ComposeError(problem)  # rolls back: nothing was added
         await session.flush()
@@ -199,6 +207,8 @@ async def add_media(
 ) -> Post:
     """Attach a probed file to the draft and move it into the store, within the quota."""
     settings = services.settings
+    # A caption of only invisible characters is no caption: the file comes alone.
+    caption, kept = formatting.tidy(caption or "", caption_entities)
     limit = settings.max_media_per_post
     info = received.info
 
@@ -233,9 +243,7 @@ async def add_media(
         )
         await posts.attach_media(session, post, row)
         if caption:
-            post.text, post.entities = formatting.append(
-                post.text, post.entities, caption, formatting.clean(caption, caption_entities)
-            )
+            post.text, post.entities = formatting.append(post.text, post.entities, caption, kept)
             if problem := access.text_problem(post.text, settings):
                 raise ComposeError(problem)
         # Moved into place before the commit: a failed commit leaves an unreferenced file,
@@ -291,12 +299,16 @@ async def replace_text(
     text: str,
     entities: Sequence[Mapping[str, Any]] = (),
 ) -> Post:
+    text, kept = formatting.tidy(text, entities)
+    if not text:
+        raise ComposeError(f"{INVISIBLE} Send the new text for this post.")
+
     async def work(session: AsyncSession) -> Post:
         post = await _draft(session, user_id)
         if problem := access.text_problem(text, services.settings):
             raise ComposeError(problem)
         post.text = text
-        post.entities = formatting.clean(text, entities)  # the old ones fit the old text
+        post.entities = kept  # the old ones fit the old text
         return post
 
     return await services.db.run(work)
@@ -316,7 +328,7 @@ async def toggle_account(services: Services, user_id: int, account_id: int | Non
         if account_id is None:
             chosen = owned if set(chosen) != set(owned) else []
         elif account_id not in owned:
-            raise ComposeError("That account isn't one of yours.")
+            raise ComposeError(ACCOUNT_NOT_YOURS)
         elif account_id in chosen:
             chosen.remove(account_id)
         else:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import drafts
 from bot.drafts import Copied
-from bot.posting import ComposeError
+from bot.posting import POST_NOT_FOUND, ComposeError
 from bot.services import Services
 from storage import media, posts, templates
 from storage.models import Post, PostStatus, Template
@@ -55,7 +55,7 @@ async def save_post(services: Services, user_id: int, post_id: int, name: str) -
     async def work(session: AsyncSession) -> Template:
         post = await posts.get(session, user_id, post_id)
         if post is None or post.status == PostStatus.DRAFT:
-            raise ComposeError(f"I can't find post #{post_id} among your posts.")
+            raise ComposeError(POST_NOT_FOUND.format(id=post_id))
         return await _save(session, user_id, name, post)
 
     return await _run(services, work, name)

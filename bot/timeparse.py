@@ -188,6 +188,9 @@ def _normalise(text: str) -> str:
 
 # "in 90 min", "dans 2 heures", "через час", "in 1h30", "tra un'ora".
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+# A minus before an amount ("in -5 minutes", "in −5 min" with U+2212, "через - 5 минут"):
+# the tokens below skip the sign, so it is looked for first. "1h-30" is not one.
+_MINUS = re.compile(r"(?:^|\s)[-\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d]\s*\d")
 _REL_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
@@ -197,9 +200,19 @@ def _parse_relative(text: str, now: datetime, tz_name: str) -> _Reading | None:
     if not match:
         return None
     rest = _REL_PATTERN.sub(lambda m: f" {_REL_REWRITES[m.group(0)]} ", lowered[match.end() :])
+    if _MINUS.search(rest):
+        raise TimeParseError(
+            f"“{text[:60]}” counts backwards, and a post can only go out in the future. "
+            "Send a time like “in 5 minutes”."
+        )
     amounts = _durations(_REL_TOKEN.findall(rest))
-    if amounts is None or not any(amounts):
+    if amounts is None:
         return None
+    if not any(amounts):
+        raise TimeParseError(
+            f"“{text[:60]}” is no time from now. Send a time in the future, like "
+            "“in 5 minutes”, or tap ⚡ Now."
+        )
     months, days, hours, minutes = amounts
     moved = now
     if months or days:

@@ -256,7 +256,9 @@ async def waiting_counts(session: AsyncSession, user_ids: Sequence[int]) -> dict
 async def find_user(session: AsyncSession, ref: str) -> User | None:
     """A user by numeric id or @username (case-insensitive)."""
     ref = ref.strip()
-    if ref.lstrip("-").isdigit():
+    # ASCII digits only ("²".isdigit() is true, int("١٢") is 12), and no more than a
+    # BIGINT holds: anything else can't be an id and is looked up as a name (none matches).
+    if ref.isascii() and ref.isdigit() and len(ref) <= 19 and int(ref) < 2**63:
         return await session.get(User, int(ref))
     name = ref.lstrip("@").lower()
     if not name:

@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 
 from bot import account_options, connecting, posting
-from bot.handlers.common import Rows, callback_int, edit, reply, user_id
+from bot.handlers.common import ID, Rows, callback_int, edit, reply, user_id
 from bot.render import account_name
 from bot.services import CustomContext, Services
 from storage.models import AccountStatus
@@ -166,7 +166,7 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     app.add_handler(
         ConversationHandler(
-            entry_points=[CallbackQueryHandler(rename_button, pattern=r"^acc:rename:\d+$")],
+            entry_points=[CallbackQueryHandler(rename_button, pattern=rf"^acc:rename:{ID}$")],
             states={
                 RENAME: [MessageHandler(private & filters.TEXT & ~filters.COMMAND, rename_text)]
             },
@@ -177,7 +177,7 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
         )
     )
     app.add_handler(CommandHandler("accounts", accounts_command, filters=private))
-    app.add_handler(CallbackQueryHandler(test_button, pattern=r"^acc:test:\d+$"))
-    app.add_handler(CallbackQueryHandler(disconnect_button, pattern=r"^acc:off:\d+$"))
-    app.add_handler(CallbackQueryHandler(disconnect_yes, pattern=r"^acc:offyes:\d+$"))
+    app.add_handler(CallbackQueryHandler(test_button, pattern=rf"^acc:test:{ID}$"))
+    app.add_handler(CallbackQueryHandler(disconnect_button, pattern=rf"^acc:off:{ID}$"))
+    app.add_handler(CallbackQueryHandler(disconnect_yes, pattern=rf"^acc:offyes:{ID}$"))
     app.add_handler(CallbackQueryHandler(keep_account, pattern=r"^acc:keep$"))

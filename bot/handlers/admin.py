@@ -16,7 +16,7 @@ from bot import access, stats
 from bot import broadcast as broadcast_runner
 from bot.handlers import admin_broadcast
 from bot.handlers.admin_guard import admin_only, hide_admin_menu, show_admin_menu
-from bot.handlers.common import edit, reply
+from bot.handlers.common import ID, MAX_USER_ID, edit, parse_id, reply
 from bot.services import CustomContext, Services
 from bot.timeparse import distance, format_short
 from storage import admin as admin_repo
@@ -129,7 +129,8 @@ async def users_page_button(update: Update, context: CustomContext, admin: User)
     assert query is not None
     _, raw_page, search = (query.data or "").split(":", 2)
     await query.answer()
-    text, rows = await _users_page(context.services, admin, _clip_query(search), int(raw_page))
+    page = parse_id(raw_page, smallest=0) or 0  # a forged page past the last shows the last
+    text, rows = await _users_page(context.services, admin, _clip_query(search), page)
     await edit(query, text, rows)
 
 
@@ -220,14 +221,14 @@ async def demote_command(update: Update, context: CustomContext, admin: User) ->
 async def allow_command(update: Update, context: CustomContext, admin: User) -> None:
     """`/allow <Telegram id>`: let someone in before they ever wrote."""
     args = context.args or []
-    if not args or not args[0].isdigit():
+    uid = parse_id(args[0], largest=MAX_USER_ID) if args else None
+    if uid is None:
         await reply(
             update,
             "Tell me their numeric Telegram id: <code>/allow 12345</code>. A refused person "
             "is shown their id, or send them an invite link from /invite.",
         )
         return
-    uid = int(args[0])
     services = context.services
     added = await access.allow_user(services, admin, uid)
     note = ""
@@ -241,10 +242,10 @@ async def allow_command(update: Update, context: CustomContext, admin: User) -> 
 async def invite_command(update: Update, context: CustomContext, admin: User) -> None:
     """`/invite [uses]`: an invite link for one person, or for `uses` people."""
     args = context.args or []
-    if args and (not args[0].isdigit() or not 1 <= int(args[0]) <= 1000):
+    uses = parse_id(args[0], largest=1000) if args else 1
+    if uses is None:
         await reply(update, "Uses must be a number from 1 to 1000: <code>/invite 5</code>.")
         return
-    uses = int(args[0]) if args else 1
     services = context.services
     invite = await access.create_invite(services, admin, uses)
     link = f"https://t.me/{context.bot.username}?start={invite.code}"
@@ -306,7 +307,7 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
         ("audit", audit_command),
     ):
         app.add_handler(CommandHandler(name, handler, filters=private))
-    app.add_handler(CallbackQueryHandler(users_page_button, pattern=r"^au:\d+:.{0,40}$"))
+    app.add_handler(CallbackQueryHandler(users_page_button, pattern=rf"^au:{ID}:.{{0,40}}$"))
 
 
 async def start(app: Application, everyone: Sequence[BotCommand]) -> None:  # type: ignore[type-arg]

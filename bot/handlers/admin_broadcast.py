@@ -36,7 +36,17 @@ from bot.broadcast_message import (
     summary_text,
 )
 from bot.handlers.admin_guard import admin_only
-from bot.handlers.common import callback_int, edit, keyboard, reply, user_id
+from bot.handlers.common import (
+    ID,
+    callback_id,
+    callback_int,
+    command_id,
+    edit,
+    keyboard,
+    parse_id,
+    reply,
+    user_id,
+)
 from bot.services import CustomContext, Services
 from storage import broadcasts as repo
 from storage.models import Broadcast, User
@@ -54,6 +64,7 @@ WHAT_TO_SEND = (
 )
 DROPPED = "✖ Broadcast draft dropped. Nothing was sent."
 GONE = "This broadcast draft is gone. Send /broadcast to start a new one."
+NO_BROADCAST = "There is no running broadcast #{id}."
 _KEY = "broadcast_drafts"
 
 
@@ -199,7 +210,7 @@ async def segment_button(update: Update, context: CustomContext, admin: User) ->
     _, _, raw_id, key = (query.data or "").split(":")
     services = context.services
     draft = await services.db.run(
-        lambda s: repo.set_segment(s, admin.id, int(raw_id), SEGMENTS[key][1])
+        lambda s: repo.set_segment(s, admin.id, parse_id(raw_id) or 0, SEGMENTS[key][1])
     )
     if draft is None or (draft.content or {}).get("awaiting"):
         await query.answer(GONE, show_alert=True)
@@ -300,7 +311,7 @@ async def _stop(update: Update, context: CustomContext, admin: User, broadcast_i
     services = context.services
     found = await services.db.run(lambda s: repo.cancel(s, broadcast_id))
     if found is None:
-        return f"There is no running broadcast #{broadcast_id}."
+        return NO_BROADCAST.format(id=broadcast_id)
     await access.audit(services, admin.id, "broadcast.cancel", f"broadcast:{broadcast_id}")
     runner = runner_wiring.runner(services)
     if runner is not None and runner.cancel(broadcast_id):
@@ -322,8 +333,11 @@ async def _stop(update: Update, context: CustomContext, admin: User, broadcast_i
 async def stop_button_pressed(update: Update, context: CustomContext, admin: User) -> None:
     query = update.callback_query
     assert query is not None
-    broadcast_id = callback_int(query) or 0
-    text = await _stop(update, context, admin, broadcast_id)
+    named = callback_id(query)
+    if named.value is None:
+        text = NO_BROADCAST.format(id=named.shown)
+    else:
+        text = await _stop(update, context, admin, named.value)
     await query.answer(re.sub(r"<[^>]+>", "", text)[:190], show_alert=text.startswith("There"))
 
 
@@ -331,9 +345,13 @@ async def stop_button_pressed(update: Update, context: CustomContext, admin: Use
 async def cancel_command(update: Update, context: CustomContext, admin: User) -> None:
     """`/broadcast_cancel [id]`: stop the given broadcast, or the one being sent."""
     args = context.args or []
+    named = command_id(args)
     broadcast_id: int | None = None
-    if args and args[0].lstrip("#").isdigit():
-        broadcast_id = int(args[0].lstrip("#"))
+    if named is not None:
+        if named.value is None:
+            await reply(update, NO_BROADCAST.format(id=named.shown))
+            return
+        broadcast_id = named.value
     elif args:
         await reply(update, "Tell me which broadcast: <code>/broadcast_cancel 3</code>.")
         return
@@ -362,8 +380,8 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("broadcast", broadcast_command, filters=private))
     app.add_handler(CommandHandler("broadcast_cancel", cancel_command, filters=private))
     app.add_handler(
-        CallbackQueryHandler(segment_button, pattern=r"^bc:seg:\d+:(all|platform|7d|30d)$")
+        CallbackQueryHandler(segment_button, pattern=rf"^bc:seg:{ID}:(all|platform|7d|30d)$")
     )
-    app.add_handler(CallbackQueryHandler(confirm_button, pattern=r"^bc:go:\d+$"))
-    app.add_handler(CallbackQueryHandler(drop_button, pattern=r"^bc:drop:\d+$"))
-    app.add_handler(CallbackQueryHandler(stop_button_pressed, pattern=r"^bc:stop:\d+$"))
+    app.add_handler(CallbackQueryHandler(confirm_button, pattern=rf"^bc:go:{ID}$"))
+    app.add_handler(CallbackQueryHandler(drop_button, pattern=rf"^bc:drop:{ID}$"))
+    app.add_handler(CallbackQueryHandler(stop_button_pressed, pattern=rf"^bc:stop:{ID}$"))

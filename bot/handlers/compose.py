@@ -34,6 +34,7 @@ from bot.handlers import compose_time as timing
 from bot.handlers import drafts, templates  # issue 6: drafts, templates
 from bot.handlers import edit as editor  # issue 6: editing a scheduled post
 from bot.handlers import edit_steps as editor_steps  # issue 6: editing
+from bot.handlers.common import ID
 from bot.handlers.compose_common import (
     ALT_TEXT,
     COMPOSING,
@@ -72,11 +73,11 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
             CommandHandler("new", content.new, filters=filters.ChatType.PRIVATE),
             MessageHandler(CONTENT, content.first_content),
             # issue 6: drafts, templates, duplicates (the same buttons work mid-compose, below)
-            CallbackQueryHandler(drafts.resume, pattern=r"^d:resume:\d+$"),
-            CallbackQueryHandler(templates.use, pattern=r"^t:use:\d+$"),
-            CallbackQueryHandler(templates.save_from_post, pattern=r"^t:save:\d+$"),
-            CallbackQueryHandler(drafts.duplicate, pattern=r"^p:dup:\d+$"),
-            CallbackQueryHandler(editor.start, pattern=r"^p:edit:\d+$"),  # issue 6: editing
+            CallbackQueryHandler(drafts.resume, pattern=rf"^d:resume:{ID}$"),
+            CallbackQueryHandler(templates.use, pattern=rf"^t:use:{ID}$"),
+            CallbackQueryHandler(templates.save_from_post, pattern=rf"^t:save:{ID}$"),
+            CallbackQueryHandler(drafts.duplicate, pattern=rf"^p:dup:{ID}$"),
+            CallbackQueryHandler(editor.start, pattern=rf"^p:edit:{ID}$"),  # issue 6: editing
             CommandHandler("edit", editor.start, filters=filters.ChatType.PRIVATE),  # issue 6
         ],
         states={
@@ -87,7 +88,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(content.each, pattern=r"^c:each$"),
             ],
             PICK_ACCOUNTS: [
-                CallbackQueryHandler(targets.toggle, pattern=r"^c:(acc:\d+|all)$"),
+                CallbackQueryHandler(targets.toggle, pattern=rf"^c:(acc:{ID}|all)$"),
                 CallbackQueryHandler(targets.accounts_next, pattern=r"^c:next$"),
                 CommandHandler("new", switch.ask_new(PICK_ACCOUNTS)),  # issue 6: drafts
                 MessageHandler(CONTENT, switch.interrupt(PICK_ACCOUNTS)),  # issue 6: drafts
@@ -114,8 +115,8 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(alt.alt_start, pattern=r"^c:alt:p$"),
                 CallbackQueryHandler(repeat.open_menu, pattern=r"^c:rep$"),
                 CallbackQueryHandler(templates.save_from_preview, pattern=r"^c:tsave$"),  # issue 6
-                CallbackQueryHandler(preview.customize, pattern=r"^c:ovr:\d+$"),  # issue 6
-                CallbackQueryHandler(preview.split, pattern=r"^c:split:\d+$"),  # issue 6: threads
+                CallbackQueryHandler(preview.customize, pattern=rf"^c:ovr:{ID}$"),  # issue 6
+                CallbackQueryHandler(preview.split, pattern=rf"^c:split:{ID}$"),  # issue 6: threads
                 CommandHandler("new", switch.ask_new(PREVIEW)),  # issue 6: drafts
                 MessageHandler(CONTENT, switch.interrupt(PREVIEW)),  # issue 6: drafts
             ],
@@ -157,7 +158,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
             ],
             OVERRIDE_TEXT: [  # issue 6: one account's own text (compose_preview.py)
                 MessageHandler(text, preview.override_typed),
-                CallbackQueryHandler(preview.override_clear, pattern=r"^c:ovr_clear:\d+$"),
+                CallbackQueryHandler(preview.override_clear, pattern=rf"^c:ovr_clear:{ID}$"),
                 CallbackQueryHandler(preview.override_back, pattern=r"^c:ovr_back$"),
                 MessageHandler(CONTENT, common.nudge),
             ],
@@ -167,8 +168,8 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(editor_steps.ask_media, pattern=r"^e:media$"),
                 CallbackQueryHandler(editor_steps.ask_time, pattern=r"^e:time$"),
                 CallbackQueryHandler(editor_steps.ask_accounts, pattern=r"^e:acc$"),
-                CallbackQueryHandler(editor_steps.ask_override, pattern=r"^e:ovr:\d+$"),
-                CallbackQueryHandler(editor_steps.split, pattern=r"^e:split:\d+$"),
+                CallbackQueryHandler(editor_steps.ask_override, pattern=rf"^e:ovr:{ID}$"),
+                CallbackQueryHandler(editor_steps.split, pattern=rf"^e:split:{ID}$"),
                 CallbackQueryHandler(editor.back, pattern=r"^e:back$"),
                 *leave_edit,
                 MessageHandler(CONTENT, editor.nudge),
@@ -194,14 +195,14 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(CONTENT, editor.nudge),
             ],
             EDIT_ACCOUNTS: [
-                CallbackQueryHandler(editor_steps.toggle, pattern=r"^e:acc:\d+$"),
+                CallbackQueryHandler(editor_steps.toggle, pattern=rf"^e:acc:{ID}$"),
                 CallbackQueryHandler(editor.back, pattern=r"^e:back$"),
                 *leave_edit,
                 MessageHandler(CONTENT, editor.nudge),
             ],
             EDIT_OVERRIDE: [
                 MessageHandler(text, editor_steps.override_typed),
-                CallbackQueryHandler(editor_steps.override_clear, pattern=r"^e:ovr_clear:\d+$"),
+                CallbackQueryHandler(editor_steps.override_clear, pattern=rf"^e:ovr_clear:{ID}$"),
                 CallbackQueryHandler(editor.back, pattern=r"^e:back$"),
                 *leave_edit,
                 MessageHandler(CONTENT, editor.nudge),
@@ -223,11 +224,11 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
             CallbackQueryHandler(switch.continue_draft, pattern=r"^c:cont:\d+$"),  # issue 6
             CallbackQueryHandler(switch.add_waiting, pattern=r"^c:add:\d+$"),  # issue 6
             CallbackQueryHandler(switch.fresh, pattern=r"^c:fresh:[01]$"),  # issue 6
-            CallbackQueryHandler(drafts.resume, pattern=r"^d:resume:\d+$"),  # issue 6
-            CallbackQueryHandler(templates.use, pattern=r"^t:use:\d+$"),  # issue 6
-            CallbackQueryHandler(drafts.duplicate, pattern=r"^p:dup:\d+$"),  # issue 6
-            CallbackQueryHandler(templates.busy, pattern=r"^t:save:\d+$"),  # issue 6
-            CallbackQueryHandler(editor.start, pattern=r"^p:edit:\d+$"),  # issue 6: editing
+            CallbackQueryHandler(drafts.resume, pattern=rf"^d:resume:{ID}$"),  # issue 6
+            CallbackQueryHandler(templates.use, pattern=rf"^t:use:{ID}$"),  # issue 6
+            CallbackQueryHandler(drafts.duplicate, pattern=rf"^p:dup:{ID}$"),  # issue 6
+            CallbackQueryHandler(templates.busy, pattern=rf"^t:save:{ID}$"),  # issue 6
+            CallbackQueryHandler(editor.start, pattern=rf"^p:edit:{ID}$"),  # issue 6: editing
             CommandHandler("edit", editor.start, filters=filters.ChatType.PRIVATE),  # issue 6
         ],
         name="compose",

@@ -18,7 +18,7 @@ from bot.handlers.compose_common import (
     COMPOSING,
     PICK_ACCOUNTS,
 )
-from bot.media import Incoming, MediaRejected, receive
+from bot.media import Incoming, MediaRejected, check_download_size, receive
 from bot.posting import ComposeError
 from bot.services import CustomContext
 from storage.models import Post
@@ -105,9 +105,11 @@ async def _add_file(
     """Download, probe and store one file; nothing is kept when any step refuses it."""
     services = context.services
     settings = services.settings
+    max_bytes = None if settings.telegram_local_mode else settings.max_download_bytes
+    # Too big to download is said first: room in the post or the storage wouldn't help.
+    check_download_size(incoming, max_bytes)
     await posting.check_draft_room(services, uid)
     await posting.check_quota(services, uid, incoming)
-    max_bytes = None if settings.telegram_local_mode else settings.max_download_bytes
     received = await receive(context.bot, incoming, settings.media_dir, max_bytes=max_bytes)
     try:
         return await posting.add_media(services, uid, received, caption, caption_entities)

@@ -161,14 +161,20 @@ async def customize(update: Update, context: CustomContext) -> int:
     """Ask for one account's own text."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
     services = context.services
     uid = user_id(update)
     account_id = callback_int(query)
     draft = await posting.current_draft(services, uid)
     owned = {a.id: a for a in await posting.user_accounts(services, uid)}
-    if draft is None or account_id not in owned or account_id not in draft.draft_account_ids:
-        return await show_preview(update, context)
+    if account_id is None or account_id not in owned:
+        await query.answer(posting.ACCOUNT_NOT_YOURS, show_alert=True)
+        return PREVIEW
+    if draft is not None and account_id not in draft.draft_account_ids:
+        await query.answer(draft_versions.NOT_PICKED, show_alert=True)
+        return PREVIEW
+    await query.answer()
+    if draft is None:
+        return await show_preview(update, context)  # it says the draft is gone
     services.scratch.setdefault(AWAITING, {})[uid] = account_id
     own = overrides.parts(draft.overrides, account_id)
     rows = [
@@ -203,10 +209,14 @@ async def override_clear(update: Update, context: CustomContext) -> int:
     assert query is not None
     uid = user_id(update)
     account_id = callback_int(query)
+    owned = {a.id for a in await posting.user_accounts(context.services, uid)}
+    if account_id is None or account_id not in owned:
+        # Forged: the question about the account's own text stays open.
+        await query.answer(posting.ACCOUNT_NOT_YOURS, show_alert=True)
+        return OVERRIDE_TEXT
     context.services.scratch.get(AWAITING, {}).pop(uid, None)
     try:
-        if account_id is not None:
-            await draft_versions.set_draft_override(context.services, uid, account_id, None)
+        await draft_versions.set_draft_override(context.services, uid, account_id, None)
     except EditError as exc:
         await query.answer(str(exc), show_alert=True)
         return await show_preview(update, context)
@@ -229,7 +239,7 @@ async def split(update: Update, context: CustomContext) -> int:
     account_id = callback_int(query)
     try:
         if account_id is None:
-            raise EditError("That account isn't picked for this post.")
+            raise EditError(posting.ACCOUNT_NOT_YOURS)
         parts = await draft_versions.split_draft(context.services, user_id(update), account_id)
     except EditError as exc:
         await query.answer(str(exc), show_alert=True)

@@ -12,7 +12,7 @@ from bot.handlers.compose_common import (
     PICK_ACCOUNTS,
     PICK_TIME,
 )
-from bot.posting import ComposeError
+from bot.posting import ACCOUNT_NOT_YOURS, ComposeError
 from bot.services import CustomContext
 from storage.models import Account
 
@@ -46,8 +46,11 @@ async def toggle(update: Update, context: CustomContext) -> int:
     """Select or unselect one account (or all of them)."""
     query = update.callback_query
     assert query is not None
-    account_id = None if query.data == "c:all" else callback_int(query)
+    select_all = query.data == "c:all"
+    account_id = None if select_all else callback_int(query)
     try:
+        if account_id is None and not select_all:  # None would select every account
+            raise ComposeError(ACCOUNT_NOT_YOURS)
         await posting.toggle_account(context.services, user_id(update), account_id)
     except ComposeError as exc:
         await query.answer(str(exc), show_alert=True)

@@ -24,9 +24,9 @@ from bot.handlers import compose_content as content
 from bot.handlers import compose_status as status
 from bot.handlers import compose_targets as targets
 from bot.handlers import compose_time as timing
-from bot.handlers.common import Rows, callback_int, edit, reply, user_id
+from bot.handlers.common import ID, Rows, callback_id, callback_int, edit, reply, user_id
 from bot.handlers.compose_common import COMPOSING, PICK_ACCOUNTS, PICK_TIME
-from bot.posting import ComposeError
+from bot.posting import POST_NOT_FOUND, ComposeError
 from bot.services import CustomContext
 from storage.models import Post
 
@@ -74,7 +74,7 @@ async def drafts_page(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    text, rows = await _page(context, user_id(update), max(0, callback_int(query) or 0))
+    text, rows = await _page(context, user_id(update), callback_int(query, smallest=0) or 0)
     await edit(query, text, rows)
 
 
@@ -193,14 +193,14 @@ async def duplicate(update: Update, context: CustomContext) -> int | None:
     """Copy a post's content and accounts into a new draft and ask when it goes out."""
     query = update.callback_query
     assert query is not None
-    post_id = callback_int(query)
+    named = callback_id(query)
+    post_id = named.value
     uid = user_id(update)
     services = context.services
-    if post_id is None:
-        await query.answer()
-        return None
     previous = await drafts.in_progress(services, uid)
     try:
+        if post_id is None:
+            raise ComposeError(POST_NOT_FOUND.format(id=named.shown))
         copied = await drafts.duplicate(services, uid, post_id)
     except ComposeError as exc:
         await query.answer(str(exc), show_alert=True)
@@ -251,6 +251,6 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
     """The handlers outside the compose conversation (compose.py wires the rest)."""
     app.add_handler(CommandHandler("drafts", drafts_command, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(drafts_page, pattern=r"^d:page:\d+$"))
-    app.add_handler(CallbackQueryHandler(delete_ask, pattern=r"^d:del:\d+$"))
-    app.add_handler(CallbackQueryHandler(delete_yes, pattern=r"^d:delyes:\d+$"))
+    app.add_handler(CallbackQueryHandler(delete_ask, pattern=rf"^d:del:{ID}$"))
+    app.add_handler(CallbackQueryHandler(delete_yes, pattern=rf"^d:delyes:{ID}$"))
     app.add_handler(CallbackQueryHandler(delete_no, pattern=r"^d:delno$"))

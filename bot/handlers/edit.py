@@ -19,7 +19,7 @@ from bot import editing, formatting, posting, render, series
 from bot.edit_save import Saved, save
 from bot.editing import EditDraft, EditError
 from bot.handlers import versions
-from bot.handlers.common import Rows, callback_int, edit, reply, user_id
+from bot.handlers.common import Rows, callback_id, command_id, edit, reply, user_id
 from bot.handlers.compose_common import (
     EDIT_POST_TEXT,
     EDITING,
@@ -50,21 +50,22 @@ async def start(update: Update, context: CustomContext) -> int | None:
     query = update.callback_query
     if query is not None:
         await query.answer()
-        post_id = callback_int(query)
+        named = callback_id(query)
     else:
-        arg = (context.args or [""])[0].lstrip("#")
-        post_id = int(arg) if arg.isdigit() else None
-        if post_id is None:
+        found = command_id(context.args)
+        if found is None:
             await reply(
                 update,
                 "Tell me which post: <code>/edit 12</code>. /list shows your posts and their "
                 "numbers.",
             )
             return None
-    if post_id is None:
+        named = found
+    if named.value is None:
+        await reply(update, f"⚠️ {editing.NOT_FOUND.format(id=named.shown)}")
         return None
     try:
-        await editing.begin(context.services, user_id(update), post_id)
+        await editing.begin(context.services, user_id(update), named.value)
     except EditError as exc:
         await reply(update, f"⚠️ {escape(str(exc))}")
         return ConversationHandler.END

@@ -4,21 +4,23 @@ account's own text or thread. Each one changes the staged edit and returns to th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from html import escape
 
 from telegram import Update
 
 from bot import editing, overrides, posting
-from bot.editing import EditError
+from bot.editing import EditDraft, EditError
 from bot.handlers import versions
 from bot.handlers.common import Rows, callback_int, edit, keyboard, reply, user_id
 from bot.handlers.compose_common import EDIT_ACCOUNTS, EDIT_MEDIA, EDIT_OVERRIDE, EDIT_TIME, EDITING
 from bot.handlers.compose_content import incoming_media
 from bot.handlers.edit import BACK_ROW, DONE, gone, show, staged
-from bot.media import MediaRejected, receive
+from bot.media import MediaRejected, check_download_size, receive
 from bot.services import CustomContext
 from bot.timeparse import NeedsChoice, TimeParseError, format_when, parse_when, tomorrow_at
+from storage.models import Account
 
 # -- media ----------------------------------------------------------------------------------
 
@@ -56,9 +58,12 @@ async def media_received(update: Update, context: CustomContext) -> int:
         await reply(update, "Send a photo, video or file, or tap ✅ Done.", [[DONE]])
         return EDIT_MEDIA
     settings = services.settings
+    max_bytes = None if settings.telegram_local_mode else settings.max_download_bytes
     try:
+        # Refused before downloading, the download limit first: nothing else would help.
+        check_download_size(incoming, max_bytes)
+        editing.check_media_room(services, draft)
         await posting.check_quota(services, uid, incoming)
-        max_bytes = None if settings.telegram_local_mode else settings.max_download_bytes
         received = await receive(context.bot, incoming, settings.media_dir, max_bytes=max_bytes)
         try:
             count = await editing.add_media(services, uid, draft, received)
@@ -160,7 +165,11 @@ async def time_button(update: Update, context: CustomContext) -> int:
     if draft is None:
         return await gone(update)
     choice = (query.data or "").removeprefix("e:at:")
-    when = None if choice == "now" else datetime.fromtimestamp(int(choice), UTC)
+    try:
+        when = None if choice == "now" else datetime.fromtimestamp(int(choice), UTC)
+    except (ValueError, OverflowError, OSError):  # forged: past what a datetime holds
+        await query.answer("That time can't be used. Pick one again.", show_alert=True)
+        return EDIT_TIME
     try:
         editing.set_time(context.services, draft, when)
     except EditError as exc:
@@ -234,7 +243,7 @@ async def toggle(update: Update, context: CustomContext) -> int:
     account_id = callback_int(query)
     try:
         if account_id is None:
-            raise EditError("That account isn't one of yours.")
+            raise EditError(posting.ACCOUNT_NOT_YOURS)
         await editing.toggle_account(context.services, user_id(update), draft, account_id)
     except EditError as exc:
         await query.answer(str(exc), show_alert=True)
@@ -245,18 +254,31 @@ async def toggle(update: Update, context: CustomContext) -> int:
 # -- each account's own version -------------------------------------------------------------
 
 
+def _account_problem(
+    account_id: int | None, owned: Mapping[int, Account], draft: EditDraft
+) -> str | None:
+    """Why a button's account can't have its own version of this post, or None."""
+    if account_id is None or account_id not in owned:
+        return posting.ACCOUNT_NOT_YOURS
+    if account_id not in draft.account_ids:
+        return editing.NOT_ON_POST
+    return None
+
+
 async def ask_override(update: Update, context: CustomContext) -> int:
     """Ask for one account's own text."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
     draft = staged(context, update)
     if draft is None:
         return await gone(update)
     account_id = callback_int(query)
     owned = {a.id: a for a in await posting.user_accounts(context.services, user_id(update))}
-    if account_id not in owned or account_id not in draft.account_ids:
-        return await show(update, context)
+    if problem := _account_problem(account_id, owned, draft):
+        await query.answer(problem, show_alert=True)
+        return EDITING
+    assert account_id is not None
+    await query.answer()
     draft.awaiting = account_id
     own = overrides.parts(draft.overrides, account_id)
     rows: Rows = [
@@ -288,8 +310,12 @@ async def override_clear(update: Update, context: CustomContext) -> int:
     if draft is None:
         return await gone(update)
     account_id = callback_int(query)
-    if account_id is not None and account_id in draft.account_ids:
-        editing.set_override(draft, context.services, account_id, None)
+    owned = {a.id: a for a in await posting.user_accounts(context.services, user_id(update))}
+    if problem := _account_problem(account_id, owned, draft):
+        await query.answer(problem, show_alert=True)
+        return EDIT_OVERRIDE
+    assert account_id is not None
+    editing.set_override(draft, context.services, account_id, None)
     draft.awaiting = None
     await query.answer("Back to the post's text")
     return await show(update, context)
@@ -303,9 +329,12 @@ async def split(update: Update, context: CustomContext) -> int:
     if draft is None:
         return await gone(update)
     account_id = callback_int(query)
+    owned = {a.id: a for a in await posting.user_accounts(context.services, user_id(update))}
+    if problem := _account_problem(account_id, owned, draft):
+        await query.answer(problem, show_alert=True)
+        return EDITING
+    assert account_id is not None
     try:
-        if account_id is None:
-            raise EditError("That account isn't on this post.")
         parts = await editing.split(context.services, user_id(update), draft, account_id)
     except EditError as exc:
         await query.answer(str(exc), show_alert=True)

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import posting, render
-from bot.handlers.common import callback_int, reply, user_id
+from bot.handlers.common import ID, IdArgument, callback_id, command_id, reply, user_id
 from bot.localtime import zone, zone_label
 from bot.services import CustomContext
 from bot.timeparse import format_short
@@ -19,7 +19,7 @@ from storage.models import Attempt, Target
 SHOWN_OCCURRENCES = 3
 #: Attempts listed per account and occurrence (the latest ones).
 MAX_ATTEMPT_LINES = 6
-NOT_FOUND = "I can't find post #{id} among your posts. /list shows them."
+NOT_FOUND = posting.POST_NOT_FOUND
 OUTCOMES = {
     "published": "✅ published",
     "transient": "⚠️ failed for now",
@@ -31,27 +31,29 @@ OUTCOMES = {
 }
 
 
-def _post_id(update: Update, context: CustomContext) -> int | None:
+def _post_id(update: Update, context: CustomContext) -> IdArgument | None:
+    """The post a button or the command's argument names; None when the command has none."""
     if update.callback_query is not None:
-        return callback_int(update.callback_query)
-    if context.args and context.args[0].lstrip("#").isdigit():
-        return int(context.args[0].lstrip("#"))
-    return None
+        return callback_id(update.callback_query)
+    return command_id(context.args)
 
 
 async def status(update: Update, context: CustomContext) -> None:
     """Every attempt of a post, per account: when, how long, the outcome and the reason."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    post_id = _post_id(update, context)
-    if post_id is None:
+    named = _post_id(update, context)
+    if named is None:
         await reply(update, "Tell me which post: <code>/status 12</code>.")
         return
+    post_id = named.value
     services = context.services
     uid = user_id(update)
-    found = await services.db.run(lambda s: history.attempts_for_post(s, uid, post_id))
-    if found is None:
-        await reply(update, NOT_FOUND.format(id=post_id))
+    found = None
+    if post_id is not None:
+        found = await services.db.run(lambda s: history.attempts_for_post(s, uid, post_id))
+    if found is None or post_id is None:
+        await reply(update, NOT_FOUND.format(id=named.shown))
         return
     user = await posting.get_user(services, uid)
     tz = user.timezone if user else services.settings.default_timezone
@@ -125,13 +127,16 @@ async def history_command(update: Update, context: CustomContext) -> None:
 
 
 async def retry_command(update: Update, context: CustomContext) -> None:
-    post_id = _post_id(update, context)
-    if post_id is None:
+    named = _post_id(update, context)
+    if named is None:
         await reply(update, "Tell me which post: <code>/retry 12</code>.")
         return
-    count = await posting.retry(context.services, user_id(update), post_id)
+    post_id = named.value
+    count = None
+    if post_id is not None:
+        count = await posting.retry(context.services, user_id(update), post_id)
     if count is None:
-        await reply(update, NOT_FOUND.format(id=post_id))
+        await reply(update, NOT_FOUND.format(id=named.shown))
     elif count == 0:
         await reply(update, f"Nothing of post #{post_id} needs a retry.")
     else:
@@ -143,7 +148,8 @@ async def mark_published(update: Update, context: CustomContext) -> None:
     """The user checked the platform: the post is there."""
     query = update.callback_query
     assert query is not None
-    post_id = callback_int(query)
+    named = callback_id(query)
+    post_id = named.value
     count = (
         await posting.mark_published(context.services, user_id(update), post_id)
         if post_id is not None
@@ -151,7 +157,7 @@ async def mark_published(update: Update, context: CustomContext) -> None:
     )
     await query.answer()
     if count is None:
-        await reply(update, NOT_FOUND.format(id=post_id))
+        await reply(update, NOT_FOUND.format(id=named.shown))
     elif count == 0:
         await reply(update, f"Post #{post_id} has nothing waiting for your check.")
     else:
@@ -163,5 +169,5 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("status", status, filters=private))
     app.add_handler(CommandHandler("history", history_command, filters=private))
     app.add_handler(CommandHandler("retry", retry_command, filters=private))
-    app.add_handler(CallbackQueryHandler(status, pattern=r"^p:status:\d+$"))
-    app.add_handler(CallbackQueryHandler(mark_published, pattern=r"^p:mark:\d+$"))
+    app.add_handler(CallbackQueryHandler(status, pattern=rf"^p:status:{ID}$"))
+    app.add_handler(CallbackQueryHandler(mark_published, pattern=rf"^p:mark:{ID}$"))

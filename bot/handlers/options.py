@@ -27,7 +27,7 @@ from telegram.ext import (
 from bot import account_options
 from bot.handlers.accounts import NOT_YOURS, listing
 from bot.handlers.asking import ASK_GROUP, leave_otherwise, stop_after
-from bot.handlers.common import Rows, callback_int, edit, reply, user_id
+from bot.handlers.common import ID, Rows, callback_int, edit, reply, user_id
 from bot.render import account_name
 from bot.services import CustomContext
 from storage.models import Account
@@ -208,7 +208,7 @@ async def _close_question(context: CustomContext) -> int | None:
 def build_warning_question() -> ConversationHandler:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     asks: list[BaseHandler[Update, Any, Any]] = [
-        CallbackQueryHandler(stop_after(warning_button), pattern=r"^acc:cw:\d+$")
+        CallbackQueryHandler(stop_after(warning_button), pattern=rf"^acc:cw:{ID}$")
     ]
     return ConversationHandler(
         entry_points=asks,
@@ -228,10 +228,9 @@ def build_warning_question() -> ConversationHandler:  # type: ignore[type-arg]
 def install(app: Application) -> None:  # type: ignore[type-arg]
     """The warning question in the ask group; the menu's buttons in group 0."""
     app.add_handler(build_warning_question(), group=ASK_GROUP)
-    app.add_handler(CallbackQueryHandler(options_button, pattern=r"^acc:opt:\d+$"))
-    app.add_handler(
-        CallbackQueryHandler(visibility_button, pattern=r"^acc:vis:\d+:(public|unlisted|private)$")
-    )
-    app.add_handler(CallbackQueryHandler(no_warning_button, pattern=r"^acc:cwoff:\d+$"))
-    app.add_handler(CallbackQueryHandler(warning_again, pattern=r"^acc:cw:\d+$"))
+    app.add_handler(CallbackQueryHandler(options_button, pattern=rf"^acc:opt:{ID}$"))
+    visibility = rf"^acc:vis:{ID}:(public|unlisted|private)$"
+    app.add_handler(CallbackQueryHandler(visibility_button, pattern=visibility))
+    app.add_handler(CallbackQueryHandler(no_warning_button, pattern=rf"^acc:cwoff:{ID}$"))
+    app.add_handler(CallbackQueryHandler(warning_again, pattern=rf"^acc:cw:{ID}$"))
     app.add_handler(CallbackQueryHandler(back_button, pattern=r"^acc:list$"))

@@ -8,12 +8,12 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import posting, render, series
-from bot.handlers.common import callback_int, edit, reply, user_id
+from bot.handlers.common import ID, callback_id, callback_int, command_id, edit, reply, user_id
 from bot.services import CustomContext
 from bot.timeparse import format_when
 from storage.models import Post
 
-NOT_FOUND = "I can't find post #{id} among your posts. /list shows them."
+NOT_FOUND = posting.POST_NOT_FOUND
 
 
 async def list_command(update: Update, context: CustomContext) -> None:
@@ -26,9 +26,9 @@ async def list_page(update: Update, context: CustomContext) -> None:
     """Turn the /list page in place."""
     query = update.callback_query
     assert query is not None
-    number = callback_int(query)
+    number = callback_int(query, smallest=0)
     await query.answer()
-    text, rows = await _page(context, user_id(update), max(0, number or 0))
+    text, rows = await _page(context, user_id(update), number or 0)
     await edit(query, text, rows)
 
 
@@ -69,24 +69,29 @@ async def _page(
 
 async def cancel_command(update: Update, context: CustomContext) -> None:
     """`/cancel <id>`: ask before cancelling the post's pending targets."""
-    if not context.args or not context.args[0].lstrip("#").isdigit():
+    named = command_id(context.args)
+    if named is None:
         await reply(
             update,
             "Tell me which post: <code>/cancel 12</code>. /list shows your posts and their "
             "numbers.",
         )
         return
-    await _ask_cancel(update, context, int(context.args[0].lstrip("#")))
+    if named.value is None:
+        await reply(update, NOT_FOUND.format(id=named.shown))
+        return
+    await _ask_cancel(update, context, named.value)
 
 
 async def cancel_button(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     assert query is not None
-    post_id = callback_int(query)
+    post = callback_id(query)
     await query.answer()
-    if post_id is None:
+    if post.value is None:
+        await reply(update, NOT_FOUND.format(id=post.shown))
         return
-    await _ask_cancel(update, context, post_id)
+    await _ask_cancel(update, context, post.value)
 
 
 async def _ask_cancel(update: Update, context: CustomContext, post_id: int) -> None:
@@ -138,10 +143,12 @@ async def cancel_one(update: Update, context: CustomContext) -> None:
     """Cancel one occurrence of a series; the series goes on."""
     query = update.callback_query
     assert query is not None
-    post_id, occurrence = callback_int(query, -2), callback_int(query)
+    post, occurrence = callback_id(query, -2), callback_int(query, smallest=0)
     await query.answer()
-    if post_id is None or occurrence is None:
+    if post.value is None or occurrence is None:
+        await edit(query, NOT_FOUND.format(id=post.shown))
         return
+    post_id = post.value
     services = context.services
     done = await series.cancel_one(services, user_id(update), post_id, occurrence)
     if done is None:
@@ -167,10 +174,12 @@ async def cancel_one(update: Update, context: CustomContext) -> None:
 async def cancel_yes(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     assert query is not None
-    post_id = callback_int(query)
+    post = callback_id(query)
     await query.answer()
-    if post_id is None:
+    if post.value is None:
+        await edit(query, NOT_FOUND.format(id=post.shown))
         return
+    post_id = post.value
     done = await series.cancel_all(context.services, user_id(update), post_id)
     count = None if done is None else done[0]
     if count is None:
@@ -189,21 +198,27 @@ async def keep(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    post_id = callback_int(query)
-    await edit(query, f"👍 Kept post #{post_id} as scheduled.")
+    post = callback_id(query)
+    found = None
+    if post.value is not None:
+        found = await posting.get_post(context.services, user_id(update), post.value)
+    if found is None:
+        await edit(query, NOT_FOUND.format(id=post.shown))
+        return
+    await edit(query, f"👍 Kept post #{found.id} as scheduled.")
 
 
 async def post_now_button(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     assert query is not None
-    post_id = callback_int(query)
-    if post_id is None:
-        await query.answer()
-        return
-    count = await posting.post_now(context.services, user_id(update), post_id)
+    post = callback_id(query)
+    post_id = post.value
+    count = None
+    if post_id is not None:
+        count = await posting.post_now(context.services, user_id(update), post_id)
     if count is None:
         await query.answer()
-        await reply(update, NOT_FOUND.format(id=post_id))
+        await reply(update, NOT_FOUND.format(id=post.shown))
     elif count == 0:
         await query.answer(f"Post #{post_id} has nothing waiting to go out.", show_alert=True)
     else:
@@ -214,14 +229,14 @@ async def post_now_button(update: Update, context: CustomContext) -> None:
 async def retry_button(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     assert query is not None
-    post_id = callback_int(query)
-    if post_id is None:
-        await query.answer()
-        return
-    count = await posting.retry(context.services, user_id(update), post_id)
+    post = callback_id(query)
+    post_id = post.value
+    count = None
+    if post_id is not None:
+        count = await posting.retry(context.services, user_id(update), post_id)
     if count is None:
         await query.answer()
-        await reply(update, NOT_FOUND.format(id=post_id))
+        await reply(update, NOT_FOUND.format(id=post.shown))
     elif count == 0:
         await query.answer(f"Nothing of post #{post_id} needs a retry.", show_alert=True)
     else:
@@ -235,9 +250,9 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("list", list_command, filters=private))
     app.add_handler(CommandHandler("cancel", cancel_command, filters=private))
     app.add_handler(CallbackQueryHandler(list_page, pattern=r"^l:\d+$"))
-    app.add_handler(CallbackQueryHandler(cancel_button, pattern=r"^p:cancel:\d+$"))
-    app.add_handler(CallbackQueryHandler(cancel_yes, pattern=r"^p:cancel_yes:\d+$"))
-    app.add_handler(CallbackQueryHandler(cancel_one, pattern=r"^p:cancel_one:\d+:\d+$"))
-    app.add_handler(CallbackQueryHandler(keep, pattern=r"^p:keep:\d+$"))
-    app.add_handler(CallbackQueryHandler(post_now_button, pattern=r"^p:now:\d+$"))
-    app.add_handler(CallbackQueryHandler(retry_button, pattern=r"^p:retry:\d+$"))
+    app.add_handler(CallbackQueryHandler(cancel_button, pattern=rf"^p:cancel:{ID}$"))
+    app.add_handler(CallbackQueryHandler(cancel_yes, pattern=rf"^p:cancel_yes:{ID}$"))
+    app.add_handler(CallbackQueryHandler(cancel_one, pattern=rf"^p:cancel_one:{ID}:{ID}$"))
+    app.add_handler(CallbackQueryHandler(keep, pattern=rf"^p:keep:{ID}$"))
+    app.add_handler(CallbackQueryHandler(post_now_button, pattern=rf"^p:now:{ID}$"))
+    app.add_handler(CallbackQueryHandler(retry_button, pattern=rf"^p:retry:{ID}$"))

@@ -22,7 +22,7 @@ from telegram.ext import (
 
 from bot import queue_slots, render
 from bot.handlers.asking import ASK_GROUP, leave_otherwise, stop_after
-from bot.handlers.common import Rows, callback_int, edit, reply, user_id
+from bot.handlers.common import ID, Rows, callback_int, edit, parse_id, reply, user_id
 from bot.queue_slots import DAY_NAMES, EXAMPLE, AccountSlots, SlotError
 from bot.services import CustomContext
 from bot.timeparse import zone, zone_label
@@ -31,11 +31,18 @@ TYPING = 0
 #: Day choices for a new slot, as weekday bit masks (bit 0 = Monday).
 DAY_CHOICES = (("Mon–Fri", 0b0011111), ("Every day", 0b1111111), ("Sat–Sun", 0b1100000))
 MINUTES = (0, 15, 30, 45)
-_DAYS_PICKED = re.compile(r"^sl:d:(\d+):(\d+)$")
-_HOUR_PICKED = re.compile(r"^sl:h:(\d+):(\d+):(\d+)$")
-_MINUTE_PICKED = re.compile(r"^sl:m:(\d+):(\d+):(\d+):(\d+)$")
+# Account, day mask, hour and minute, checked by the steps (the data may be forged).
+_DAYS_PICKED = re.compile(rf"^sl:d:({ID}):({ID})$")
+_HOUR_PICKED = re.compile(rf"^sl:h:({ID}):({ID}):({ID})$")
+_MINUTE_PICKED = re.compile(rf"^sl:m:({ID}):({ID}):({ID}):({ID})$")
 #: The typed slots of a `/slots ...` waiting for the user to pick an account (memory only).
 PENDING = "slots_pending"
+
+
+def _small(raw: str) -> int:
+    """A day mask, hour or minute from callback data; -1 when it is no number (refused)."""
+    found = parse_id(raw, smallest=0, largest=1_000)
+    return -1 if found is None else found
 
 
 def _mask_days(mask: int) -> list[int]:
@@ -186,12 +193,14 @@ async def button(update: Update, context: CustomContext) -> None:
     elif data.startswith("sl:add:"):
         await _choose_days(query, update, context)
     elif match := _DAYS_PICKED.match(data):
-        await _choose_hour(query, int(match.group(1)), int(match.group(2)))
+        await _choose_hour(query, update, context, parse_id(match[1]) or 0, _small(match[2]))
     elif match := _HOUR_PICKED.match(data):
-        await _choose_minute(query, *(int(group) for group in match.groups()))
+        account_id = parse_id(match[1]) or 0
+        await _choose_minute(query, update, context, account_id, _small(match[2]), _small(match[3]))
     elif match := _MINUTE_PICKED.match(data):
-        account_id, mask, hour, minute = (int(group) for group in match.groups())
-        if not (0 < mask < 128 and hour < 24 and minute < 60):
+        account_id = parse_id(match[1]) or 0
+        mask, hour, minute = (_small(group) for group in match.groups()[1:])
+        if not (0 < mask < 128 and 0 <= hour < 24 and 0 <= minute < 60):
             await query.answer("That button is not valid.")
             return
         pairs = [(day, hour * 60 + minute) for day in _mask_days(mask)]
@@ -206,6 +215,8 @@ async def button(update: Update, context: CustomContext) -> None:
         await _ask_clear(query, update, context)
     elif data.startswith("sl:wipe:"):
         account_id = callback_int(query) or 0
+        if not await _owned(query, update, context, account_id):
+            return
         removed = await queue_slots.clear(services, uid, account_id)  # scoped to the user
         if not removed:
             await query.answer("There were no slots to remove.")
@@ -235,9 +246,25 @@ async def _choose_days(query: CallbackQuery, update: Update, context: CustomCont
     await edit(query, f"➕ New slot for {_name(entry, context)}: which days?", rows)
 
 
-async def _choose_hour(query: CallbackQuery, account_id: int, mask: int) -> None:
+async def _owned(
+    query: CallbackQuery, update: Update, context: CustomContext, account_id: int
+) -> bool:
+    """Whether the account is the user's; if not, the button is answered saying so."""
+    try:
+        await queue_slots.account_slots(context.services, user_id(update), account_id)
+    except SlotError as exc:
+        await query.answer(str(exc), show_alert=True)
+        return False
+    return True
+
+
+async def _choose_hour(
+    query: CallbackQuery, update: Update, context: CustomContext, account_id: int, mask: int
+) -> None:
     if not 0 < mask < 128:
         await query.answer("That button is not valid.")
+        return
+    if not await _owned(query, update, context, account_id):
         return
     await query.answer()
     hours = [(f"{hour:02d}", f"sl:h:{account_id}:{mask}:{hour}") for hour in range(24)]
@@ -248,9 +275,18 @@ async def _choose_hour(query: CallbackQuery, account_id: int, mask: int) -> None
     )
 
 
-async def _choose_minute(query: CallbackQuery, account_id: int, mask: int, hour: int) -> None:
-    if not (0 < mask < 128 and hour < 24):
+async def _choose_minute(
+    query: CallbackQuery,
+    update: Update,
+    context: CustomContext,
+    account_id: int,
+    mask: int,
+    hour: int,
+) -> None:
+    if not (0 < mask < 128 and 0 <= hour < 24):
         await query.answer("That button is not valid.")
+        return
+    if not await _owned(query, update, context, account_id):
         return
     await query.answer()
     cells = [
@@ -330,7 +366,7 @@ async def type_cancel(update: Update, context: CustomContext) -> int:
 
 def build() -> ConversationHandler:  # type: ignore[type-arg]
     return ConversationHandler(
-        entry_points=[CallbackQueryHandler(stop_after(type_start), pattern=r"^sl:type:\d+$")],
+        entry_points=[CallbackQueryHandler(stop_after(type_start), pattern=rf"^sl:type:{ID}$")],
         states={
             TYPING: [
                 MessageHandler(
@@ -348,4 +384,4 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(build(), group=ASK_GROUP)
     app.add_handler(CommandHandler("slots", slots_command, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(type_cancel, pattern=r"^sl:typed:cancel$"))
-    app.add_handler(CallbackQueryHandler(button, pattern=r"^sl:[a-z]+:[\d:]+$|^sl:list$"))
+    app.add_handler(CallbackQueryHandler(button, pattern=rf"^sl:[a-z]+(:{ID})+$|^sl:list$"))

@@ -18,16 +18,25 @@ from telegram.ext import (
     filters,
 )
 
-from bot import drafts, render
+from bot import drafts, posting, render
 from bot import templates as service
 from bot.handlers import compose_content as content
 from bot.handlers import compose_preview as preview
-from bot.handlers.common import Rows, callback_int, drop_buttons, edit, reply, user_id
+from bot.handlers.common import (
+    ID,
+    Rows,
+    callback_id,
+    callback_int,
+    drop_buttons,
+    edit,
+    reply,
+    user_id,
+)
 from bot.handlers.compose_common import COMPOSING, TEMPLATE_NAME
 from bot.handlers.drafts import copy_note
-from bot.posting import ComposeError
+from bot.posting import POST_NOT_FOUND, ComposeError
 from bot.services import CustomContext
-from storage.models import Template
+from storage.models import PostStatus, Template
 
 EMPTY = (
     "You have no templates yet. After scheduling a post (or from its preview), tap "
@@ -71,7 +80,7 @@ async def templates_page(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    text, rows = await _page(context, user_id(update), max(0, callback_int(query) or 0))
+    text, rows = await _page(context, user_id(update), callback_int(query, smallest=0) or 0)
     await edit(query, text, rows)
 
 
@@ -168,7 +177,14 @@ async def save_from_post(update: Update, context: CustomContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    return await _ask_name(update, context, _Saving(callback_int(query)))
+    named = callback_id(query)
+    post = None
+    if named.value is not None:
+        post = await posting.get_post(context.services, user_id(update), named.value)
+    if post is None or post.status == PostStatus.DRAFT:  # said now, not after the name
+        await reply(update, POST_NOT_FOUND.format(id=named.shown))
+        return ConversationHandler.END
+    return await _ask_name(update, context, _Saving(post.id))
 
 
 async def save_from_preview(update: Update, context: CustomContext) -> int:
@@ -256,6 +272,6 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
         CommandHandler("templates", templates_command, filters=filters.ChatType.PRIVATE)
     )
     app.add_handler(CallbackQueryHandler(templates_page, pattern=r"^t:page:\d+$"))
-    app.add_handler(CallbackQueryHandler(delete_ask, pattern=r"^t:del:\d+$"))
-    app.add_handler(CallbackQueryHandler(delete_yes, pattern=r"^t:delyes:\d+$"))
+    app.add_handler(CallbackQueryHandler(delete_ask, pattern=rf"^t:del:{ID}$"))
+    app.add_handler(CallbackQueryHandler(delete_yes, pattern=rf"^t:delyes:{ID}$"))
     app.add_handler(CallbackQueryHandler(delete_no, pattern=r"^t:delno$"))

@@ -414,3 +414,67 @@ async def test_an_edit_that_breaks_a_platforms_limit_is_shown_and_refused_on_sav
     assert not any("Saved post" in (m.get("text") or "") for m in tg.sent(alice.user))
     assert (await post_row(crier, number)).text == "Fits nicely"
     assert [t.status for t in await targets_of(crier, number)] == [TargetStatus.QUEUED] * 2
+
+
+# -- bad input while editing ----------------------------------------------------------------
+
+
+async def test_a_new_text_of_only_invisible_characters_is_refused(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await alice.says("/start", "Crier")
+    await connect_channel(tg, alice)
+    status = await alice.says("Before", "New post")
+    picker = await alice.presses(status, "✅ Done", "Where should it go")
+    picker = await alice.presses(picker, "All", lambda m: "✅ Dry run" in buttons(m))
+    ask_time = await alice.presses(picker, "Next ➡", "When?")
+    preview = await alice.presses(ask_time, "Tomorrow 09:00", "Preview")
+    number = post_id(await alice.presses(preview, "✅ Confirm", "Scheduled #"))
+    invisible = "\u200b\u200d\u2060\ufeff\u202e\u00ad"
+
+    menu = await open_edit(alice, number)
+    await alice.presses(menu, "✏️ Text", "Send the new text")
+    refused = await alice.says(invisible, "nothing visible")
+    assert "Send the new text, or tap ⬅ Back" in refused["text"]
+    menu = await alice.says("\u200bAfter\u200b", is_menu)
+    asked = await alice.presses(menu, "🎨 Customize for @news", "Send the text")
+    assert asked
+    refused = await alice.says(invisible, "nothing visible")
+    assert "Send the text for this account" in refused["text"]
+    menu = await alice.says("\u2066Channel only\u2069", is_menu)
+    await alice.presses(menu, "💾 Save", "Saved post")
+    row = await post_row(crier, number)
+    assert row.text == "After"
+    assert list(row.overrides.values()) == ["Channel only"]
+
+
+async def test_new_media_too_big_to_download_or_past_the_cap_is_refused_before_downloading(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    async with Crier(make_settings(max_media_per_post=1, media_quota_bytes=10**6)):
+        await alice.says("/start", "Crier")
+        number = post_id(await schedule_text(alice, "Words first"))
+        menu = await open_edit(alice, number)
+        await alice.presses(menu, "📎 Media", "replace")
+        downloads = len(tg.calls_to("getFile"))
+
+        # 2 GB: the download limit says why, not the storage quota (1 MB here).
+        waiting = tg.wait_for(alice.user, "Telegram lets bots download")
+        tg.send_video(alice.user, b"\x00" * 1000, file_size=2 * 1024**3)
+        refused = await waiting
+        assert (
+            "This file is 2.0 GB, and Telegram lets bots download at most 20 MB"
+            in (refused["text"])
+        )
+        assert len(tg.calls_to("getFile")) == downloads
+
+        waiting = tg.wait_for(alice.user, "now has 1 media item")
+        tg.send_photo(alice.user, jpeg(color="blue"))
+        await waiting
+        downloads = len(tg.calls_to("getFile"))
+        waiting = tg.wait_for(alice.user, "at most 1 media items")
+        tg.send_photo(alice.user, jpeg(color="green"))
+        await waiting
+        assert len(tg.calls_to("getFile")) == downloads, "the refused photo was downloaded"
+        said = " ".join(m.get("text") or "" for m in tg.sent(alice.user))
+        assert "storage is full" not in said

@@ -10,6 +10,7 @@ from bot.formatting import (
     cut,
     describe,
     for_platform,
+    tidy,
     to_markdown,
     to_plain,
     utf16_len,
@@ -230,3 +231,74 @@ def test_cut_gives_back_the_pieces_append_joined_with_their_formatting() -> None
             text, entities = append(text, entities, piece, piece_entities)
         ends.append(len(text))
     assert cut(text, entities, ends) == pieces
+
+
+# -- invisible and unusable characters --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b",
+        "\u200b\u200c\u200d\u2060\ufeff",
+        "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+        "\u00ad \u00ad",
+        " \n\t\u3000\u00a0",
+        "\u3164\u115f",  # Hangul fillers
+        "\x07\x1b\x85\u200b",
+        "\ufe0f\u200d",  # a variation selector with nothing to select
+        "\U000e0067\U000e007f",  # tag characters with no flag
+        "\ud800\ufffe\uffff\u200b",
+    ],
+)
+def test_text_of_only_invisible_characters_tidies_to_nothing(text: str) -> None:
+    assert tidy(text, [{"type": "bold", "offset": 0, "length": 1}]) == ("", [])
+
+
+def test_invisible_ends_are_trimmed_and_entities_move_with_the_text() -> None:
+    text = "\u200b\ufeff 🚀 Big \u200dnews\u200b\u2060 "
+    bold = entity("bold", text, "Big")
+    italic = entity("italic", text, "🚀 Big \u200dnews\u200b")  # ends in what is trimmed
+    tidied, entities = tidy(text, [bold, italic])
+    assert tidied == "🚀 Big \u200dnews"
+    assert entities == [
+        {"type": "italic", "offset": 0, "length": utf16_len(tidied)},
+        entity("bold", tidied, "Big"),
+    ]
+
+
+def test_unusable_characters_go_everywhere_and_entities_after_them_shift() -> None:
+    text = "a\x00b\x1f\r\n\x7f\x9f\ud800c\ufdd0\U0001fffe👋 bold\tend"
+    bold = {"type": "bold", "offset": utf16_len(text[: text.index("bold")]), "length": 4}
+    spanning = {"type": "italic", "offset": 0, "length": utf16_len(text)}
+    tidied, entities = tidy(text, [spanning, bold])
+    assert tidied == "ab\nc👋 bold\tend"
+    assert entities == [
+        {"type": "italic", "offset": 0, "length": utf16_len(tidied)},
+        entity("bold", tidied, "bold"),
+    ]
+
+
+def test_an_entity_only_on_what_is_removed_is_dropped() -> None:
+    text = "\u200b\u200bHello"
+    assert tidy(text, [{"type": "bold", "offset": 0, "length": 2}]) == ("Hello", [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "👨\u200d👩\u200d👧",  # a family: the joiners make it one emoji
+        "می\u200cخواهم",  # Persian "I want": the non-joiner keeps the letters apart
+        "क्\u200dष",  # Devanagari with a joiner
+        "❤\ufe0f",  # the variation selector makes the heart red
+        "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # Scotland
+        "\u0600\u0661",  # the Arabic number sign shows
+        "tab\tinside\nlines",
+    ],
+)
+def test_meaningful_invisible_characters_stay(text: str) -> None:
+    assert tidy(text) == (text, [])
+
+
+def test_utf16_length_counts_a_lone_surrogate_once() -> None:
+    assert utf16_len("a\ud800b") == 3

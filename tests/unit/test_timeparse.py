@@ -73,6 +73,38 @@ def test_unusable_times_are_refused_with_a_reason(typed: str, says: str) -> None
         parse_when(typed, BERLIN, NOW)
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "in -5 minutes",
+        "in −5 min",  # U+2212, the minus sign
+        "in –5 min",  # an en dash, as phones turn "--" into
+        "in - 5 minutes",
+        "in -1 day",
+        "in 2 days -3 hours",
+        "in -5",
+        "через -5 минут",
+        "dans -2 heures",
+        "dentro de -2 horas",
+    ],
+)
+def test_a_negative_relative_time_is_refused_not_read_as_positive(typed: str) -> None:
+    with pytest.raises(TimeParseError, match="counts backwards"):
+        parse_when(typed, BERLIN, NOW)
+
+
+@pytest.mark.parametrize(
+    "typed", ["in 0 hours", "in 0 minutes", "in 0h", "in 0 days", "через 0 минут", "in 0.0 hours"]
+)
+def test_a_zero_relative_time_is_refused(typed: str) -> None:
+    with pytest.raises(TimeParseError, match="no time from now"):
+        parse_when(typed, BERLIN, NOW)
+
+
+def test_a_dash_inside_a_duration_is_no_minus() -> None:
+    assert parse_when("in 1h-30", BERLIN, NOW) == NOW + timedelta(hours=1, minutes=30)
+
+
 def test_format_when_shows_zone_and_distance() -> None:
     when = datetime(2026, 12, 24, 17, 0, tzinfo=UTC)
     assert format_when(when, BERLIN, NOW) == "Thu 24 Dec 18:00 Europe/Berlin — in 32 days"
