@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -60,69 +60,114 @@ async def _draft_text(crier: Crier, person: Person) -> str:
     return draft.text if draft is not None else ""
 
 
+async def _while_bob_asks(
+    tg: FakeTelegram,
+    bob: Person,
+    flooder: Person,
+    send: Callable[[], Awaitable[None]],
+    done: Callable[[], Awaitable[bool]],
+) -> list[int]:
+    """Run `send` (the flood) while Bob asks /help every second, until `done`; returns how
+    many flood messages each of Bob's answers waited behind."""
+    await bob.says("/start", "Crier")
+    flooding = asyncio.Event()
+    asking = asyncio.create_task(_help_every_second(tg, bob, flooder, flooding))
+    await send()
+    await eventually(done, timeout=60)
+    flooding.set()
+    return await asking
+
+
 async def test_a_flood_of_300_messages_is_one_draft_and_never_delays_another_user(
-    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person, bob: Person
+    tg: FakeTelegram, paced: Crier, alice: Person, bob: Person
 ) -> None:
     tg.enforce_rate_limits = True
     texts = [f"Old channel post number {n:03d}." for n in range(1, 301)]
-    async with Crier(make_settings(**TELEGRAM_PACE)) as crier:
-        await bob.says("/start", "Crier")
-        flooding = asyncio.Event()
-        helper = asyncio.create_task(_help_every_second(tg, bob, alice, flooding))
+
+    async def send() -> None:
         for text in texts:  # 300 messages in about two seconds
             tg.send_text(alice.user, text)
             await asyncio.sleep(2 / 300)
-        expected = "\n\n".join(texts)
 
-        async def complete() -> bool:
-            return await _draft_text(crier, alice) == expected
+    async def complete() -> bool:
+        return await _draft_text(paced, alice) == "\n\n".join(texts)
 
-        await eventually(complete, timeout=60)
-        flooding.set()
-        ahead = await helper
-        status = await eventually(lambda: _status_saying(tg, alice, "300 messages"))
-
+    ahead = await _while_bob_asks(tg, bob, alice, send, complete)
+    status = await eventually(lambda: _status_saying(tg, alice, "300 messages"))
     assert max(ahead) <= 3, f"Bob's replies waited behind the flood: {ahead}"
     assert tg.rate_limited_count == 0, "the bot kept the pace itself: Telegram never said 429"
     assert len(tg.sent(alice.user)) <= 3, [m.get("text") for m in tg.sent(alice.user)]
     assert "New post (300 messages)" in status["text"]
-    assert "✅ Done" in str(status["reply_markup"])
+    assert "✅ Done" in buttons(status)
 
 
-async def test_thirty_forwards_become_one_draft_with_one_status(
-    tg: FakeTelegram, paced: Crier, alice: Person
+async def test_thirty_forwards_become_one_draft_and_never_delay_another_user(
+    tg: FakeTelegram, paced: Crier, alice: Person, bob: Person
 ) -> None:
-    crier = paced
     tg.enforce_rate_limits = True
     channel = tg.add_channel(-1001234, "Archive", "archive")
     texts = [f"Archived post {n}" for n in range(1, 31)]
-    for n, text in enumerate(texts):
-        tg.forward_from_channel(alice.user, channel, text=text, message_id=100 + n)
-    await eventually(lambda: _draft_text(crier, alice), timeout=30)
+
+    async def send() -> None:
+        for n, text in enumerate(texts):
+            tg.forward_from_channel(alice.user, channel, text=text, message_id=100 + n)
 
     async def complete() -> bool:
-        return await _draft_text(crier, alice) == "\n\n".join(texts)
+        return await _draft_text(paced, alice) == "\n\n".join(texts)
 
-    await eventually(complete, timeout=30)
+    ahead = await _while_bob_asks(tg, bob, alice, send, complete)
     status = await eventually(lambda: _status_saying(tg, alice, "30 messages"))
-    assert "✅ Done" in str(status["reply_markup"])
+    assert max(ahead) <= 3, f"Bob's replies waited behind the forwards: {ahead}"
+    assert "✅ Done" in buttons(status)
     assert len(tg.sent(alice.user)) <= 2
     assert tg.rate_limited_count == 0
 
 
-async def test_an_album_of_ten_is_one_draft_with_one_status(
-    tg: FakeTelegram, paced: Crier, alice: Person
+async def test_an_album_of_ten_is_one_draft_and_never_delays_another_user(
+    tg: FakeTelegram, paced: Crier, alice: Person, bob: Person
 ) -> None:
-    crier = paced
     tg.enforce_rate_limits = True
-    tg.send_album(alice.user, [jpeg(color=c) for c in ["red", "blue"] * 5], caption="Trip")
-    status = await tg.wait_for(alice.user, "10 photos", timeout=15)
-    assert crier.services is not None
-    draft = await posting.current_draft(crier.services, alice.id)
+
+    async def send() -> None:
+        tg.send_album(alice.user, [jpeg(color=c) for c in ["red", "blue"] * 5], caption="Trip")
+
+    async def complete() -> bool:
+        return _status_saying(tg, alice, "10 photos") is not None
+
+    ahead = await _while_bob_asks(tg, bob, alice, send, complete)
+    assert max(ahead) <= 3, f"Bob's replies waited behind the album: {ahead}"
+    assert paced.services is not None
+    draft = await posting.current_draft(paced.services, alice.id)
     assert draft is not None
     assert len(draft.media_links) == 10
     assert draft.text == "Trip"
+    status = _status_saying(tg, alice, "10 photos")
+    assert status is not None
     assert [m["message_id"] for m in tg.sent(alice.user)] == [status["message_id"]]
+    assert tg.rate_limited_count == 0
+
+
+async def test_a_flood_of_commands_is_dropped_with_one_notice_and_one_admin_alert(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person, bob: Person
+) -> None:
+    tg.enforce_rate_limits = True
+    settings = make_settings(admin_ids=[alice.id], user_rate_limit=5, **TELEGRAM_PACE)
+    async with Crier(settings):
+        await alice.says("/start", "Crier")
+        for _ in range(40):
+            tg.send_text(bob.user, "/list")
+        notice = await tg.wait_for(bob.user, "faster than I can keep up", timeout=15)
+        assert "pick up again in" in notice["text"]
+        alert = await tg.wait_for(alice.user, "faster than the limit", timeout=15)
+        assert "Bob" in alert["text"]
+        for _ in range(40):  # a second flood within the hour: no second alert
+            tg.send_text(bob.user, "/list")
+        await asyncio.sleep(3)
+        await alice.says("/help", "/list")
+    alerts = [m for m in tg.sent(alice.user) if "faster than the limit" in (m.get("text") or "")]
+    assert len(alerts) == 1
+    answered = [m for m in tg.sent(bob.user) if "no posts yet" in (m.get("text") or "")]
+    assert len(answered) <= 10, "the budget (5, refilled 0.5/s), not 80 answers"
     assert tg.rate_limited_count == 0
 
 
