@@ -3,6 +3,16 @@
 An adapter declares what its platform accepts as `Limits` (data, used by `validate`, the
 preview and the engine alike) and implements `publish`. Adapters take and return the plain
 dataclasses below; they know nothing of the database or of Telegram's bot objects.
+
+Two-phase platforms (a video the platform transcodes, a container it prepares) answer
+`publish` with `Processing`: a handle the engine stores on the target and hands back to
+`poll` after `retry_after` seconds, until `poll` answers `PublishResult` or raises. A
+handle is never thrown away: after a restart the engine polls it again, so nothing is
+uploaded twice.
+
+Platforms that connect by a browser login declare `oauth` (providers/oauth.py); after the
+login, `accounts_for(token)` says which destinations the login reaches (the member and the
+organisations they manage, boards, channels) for the user to pick.
 """
 
 from __future__ import annotations
@@ -15,7 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from providers.errors import AuthError
+from providers.errors import AuthError, PermanentError
+from providers.oauth import OAuthApp, OAuthSpec, Token
 from providers.text import count_text
 
 
@@ -95,6 +106,8 @@ class Limits:
     #: Per-account posting quota: at most this many posts per window of seconds (Instagram's
     #: 24-hour publishing limit, X's daily cap). Over it, a post waits; it does not fail.
     quota: tuple[int, float] | None = None
+    #: Longest a two-phase publish may stay `Processing` before it fails, seconds.
+    processing_timeout: float = 3600.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,6 +166,19 @@ class PublishResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Processing:
+    """The platform has the post (or its media) and is still working on it."""
+
+    #: What `poll` needs to carry on (media ids, an upload URL, a container id); JSON-able,
+    #: stored on the target. Never a secret: tokens stay in the account's credentials.
+    handle: Mapping[str, Any]
+    #: Seconds until it is worth asking again (the platform's advice where it gives one).
+    retry_after: float = 5.0
+    #: What the user sees in /status: "processing the video".
+    stage: str = "processing"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Problem:
     code: str
     message: str
@@ -202,6 +228,10 @@ class Provider(ABC):
     display_name: ClassVar[str]
     #: What /connect asks for, in order; empty when the platform has its own connect flow.
     connect_fields: ClassVar[tuple[ConnectField, ...]] = ()
+    #: How to sign in in the browser, for platforms connected that way; with `oauth_app`
+    #: unset (no client id in the settings) the platform is not offered.
+    oauth: OAuthSpec | None = None
+    oauth_app: OAuthApp | None = None
     #: The platform's limits; `limits_for` may refine them per account (a server's own).
     limits: Limits
 
@@ -220,8 +250,25 @@ class Provider(ABC):
     @abstractmethod
     async def publish(
         self, post: PostContent, account: AccountRef, idempotency_key: str
-    ) -> PublishResult:
-        """Publish the post; raise a `ProviderError` subclass when it was not published."""
+    ) -> PublishResult | Processing:
+        """Publish the post; raise a `ProviderError` subclass when it was not published.
+        Two-phase platforms may answer `Processing` (see the module docstring)."""
+
+    async def poll(
+        self,
+        handle: Mapping[str, Any],
+        post: PostContent,
+        account: AccountRef,
+        idempotency_key: str,
+    ) -> PublishResult | Processing:
+        """Carry on a publish that answered `Processing`: the result, still `Processing`,
+        or a `ProviderError`. Never uploads again what the handle says was uploaded."""
+        raise PermanentError(f"{self.display_name} has no two-phase publishing.")
+
+    async def accounts_for(self, token: Token) -> list[VerifiedAccount]:
+        """After a browser sign-in: the destinations this login can post to, each with the
+        credentials to store for it (usually the token's)."""
+        raise PermanentError(f"{self.display_name} doesn't connect by signing in.")
 
     async def verify(self, account: AccountRef) -> VerifiedAccount:
         """Check the credentials against the platform at connect time."""
