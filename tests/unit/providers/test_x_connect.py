@@ -298,3 +298,18 @@ async def test_sign_in_connect_and_refresh_against_the_fake() -> None:
         again = AccountRef(id=1, platform="x", label="", credentials=renewed)
         assert (await provider.verify(again)).external_id == user.id
         assert token_of(renewed).expires_at is not None
+
+
+async def test_refresh_against_a_fake_that_does_not_rotate() -> None:
+    fake = FakeX(rotate_refresh_tokens=False)
+    user = fake.add_user()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake)) as http:
+        provider = XProvider(http, oauth_app=APP)
+        verifier, challenge = pkce_pair()
+        code = fake.consent(user, challenge, REDIRECT, SCOPES)
+        token = await oauth(provider, http).exchange(code, REDIRECT, verifier)
+        stored = AccountRef(id=1, platform="x", label="", credentials=as_credentials(token))
+        first = await provider.refresh(stored)
+        second = await provider.refresh(stored)
+    assert first["refresh_token"] == second["refresh_token"] == token.refresh_token
+    assert first["access_token"] != second["access_token"]

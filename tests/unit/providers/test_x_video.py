@@ -138,7 +138,7 @@ async def test_a_video_post_in_two_phases(
 
     second = await provider.poll(handle, post, account, KEY)
     assert isinstance(second, Processing)
-    assert second.stage == "processing the video"
+    assert (second.retry_after, second.stage) == (3, "processing the video")
     status = fake.calls("GET /2/media/upload")[-1]
     assert dict(status.url.params) == {"command": "STATUS", "media_id": media.id}
 
