@@ -85,7 +85,14 @@ class TelegramChannelCase(ContractCase):
 def _cases() -> list[ContractCase]:
     cases: list[ContractCase] = [TelegramChannelCase()]
     # Each adapter's case lives in its own module; the list is explicit, not scanned.
-    for name in ("bluesky", "mastodon", "discord", "webhook", "linkedin"):
+    for name in (
+        "bluesky",
+        "mastodon",
+        "discord",
+        "webhook",
+        "linkedin",
+        "x",
+    ):
         try:
             module = importlib.import_module(f"tests.contract.case_{name}")
         except ModuleNotFoundError as exc:
