@@ -92,6 +92,7 @@ def _cases() -> list[ContractCase]:
         "webhook",
         "linkedin",
         "x",
+        "youtube",
     ):
         try:
             module = importlib.import_module(f"tests.contract.case_{name}")

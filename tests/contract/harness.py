@@ -2,7 +2,9 @@
 
 An adapter joins by adding a `ContractCase` to `CASES` in `cases.py`: how to build it, a
 valid account, how to fake its platform answering a publish successfully or with a given
-response, and how to tell that alt text was sent.
+response, and how to tell that alt text was sent. A platform that needs media in every post
+(YouTube: one video) says which in `required_media`; a two-phase platform's publish is
+carried on with `poll` until it answers (`publish_to_end`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ from typing import ClassVar, Literal
 import httpx
 import respx
 
-from providers.base import AccountRef, MediaFile, MediaKind, PostContent, Provider
+from providers.base import (
+    AccountRef,
+    MediaFile,
+    MediaKind,
+    PostContent,
+    Processing,
+    Provider,
+    PublishResult,
+)
 
 ErrorKind = Literal["auth", "rate_limit", "server", "rejected"]
 
@@ -64,6 +74,29 @@ class ContractCase(ABC):
     @abstractmethod
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
         """Whether the recorded requests carried `alt` as the image's alt text."""
+
+    def required_media(self, tmp_path: Path) -> tuple[MediaFile, ...]:
+        """The media every post needs on this platform (none for most)."""
+        return ()
+
+
+def post_for(
+    case: ContractCase, tmp_path: Path, text: str, *, thread: tuple[str, ...] = ()
+) -> PostContent:
+    """A post of `text` (and `thread`) with whatever media the platform requires."""
+    return PostContent(text=text, media=case.required_media(tmp_path), thread=thread)
+
+
+async def publish_to_end(
+    provider: Provider, post: PostContent, account: AccountRef, key: str, *, polls: int = 20
+) -> PublishResult:
+    """Publish, and poll a two-phase publish until it answers (the engine's job)."""
+    result = await provider.publish(post, account, key)
+    for _ in range(polls):
+        if not isinstance(result, Processing):
+            return result
+        result = await provider.poll(result.handle, post, account, key)
+    raise AssertionError(f"still processing after {polls} polls: {result}")
 
 
 def image_post(

@@ -59,4 +59,6 @@ def from_handler(handle: Callable[[httpx.Request], httpx.Response]) -> Starlette
             headers={k: v for k, v in answer.headers.items() if k.lower() != "content-length"},
         )
 
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "POST"])])
+    return Starlette(
+        routes=[Route("/{path:path}", endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
+    )
