@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 import respx
@@ -36,6 +36,14 @@ class ContractCase(ABC):
     name: ClassVar[str]
     #: Strings (tokens, passwords, webhook URLs) that must never appear in an error message.
     secrets: ClassVar[tuple[str, ...]] = ()
+    #: The platform takes no post without media (`Limits.media_required`, Pinterest): every
+    #: post of the suite carries a photo.
+    needs_media: ClassVar[bool] = False
+
+    def post(self, tmp_path: Path, text: str = "Hello from Crier", **fields: Any) -> PostContent:
+        """A post of `text` as the platform can publish it: with a photo where it needs media."""
+        media = image_post(tmp_path).media if self.needs_media else ()
+        return PostContent(text=text, media=media, **fields)
 
     @abstractmethod
     def provider(self, http: httpx.AsyncClient) -> Provider:

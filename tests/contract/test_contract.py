@@ -29,11 +29,11 @@ def router() -> respx.MockRouter:
         yield mock
 
 
-def test_validate_enforces_the_declared_text_limit(case: ContractCase) -> None:
+def test_validate_enforces_the_declared_text_limit(case: ContractCase, tmp_path: Path) -> None:
     provider = case.provider(httpx.AsyncClient())
     limit = provider.limits.max_text
-    ok = provider.validate(PostContent(text="a" * limit), case.account())
-    too_long = provider.validate(PostContent(text="a" * (limit + 1)), case.account())
+    ok = provider.validate(case.post(tmp_path, "a" * limit), case.account())
+    too_long = provider.validate(case.post(tmp_path, "a" * (limit + 1)), case.account())
     assert not [p for p in ok if p.code == "text_too_long"]
     assert [p.code for p in too_long] == ["text_too_long"]
 
@@ -54,9 +54,18 @@ def test_validate_refuses_an_empty_post(case: ContractCase) -> None:
     assert [p.code for p in provider.validate(PostContent(text="  "), case.account())] == ["empty"]
 
 
-async def test_publish_returns_the_post_url(case: ContractCase, router: respx.MockRouter) -> None:
+def test_a_platform_that_needs_media_refuses_text_alone(case: ContractCase) -> None:
+    provider = case.provider(httpx.AsyncClient())
+    assert case.needs_media == provider.limits.media_required
+    codes = [p.code for p in provider.validate(PostContent(text="Hello"), case.account())]
+    assert ("media_required" in codes) == provider.limits.media_required
+
+
+async def test_publish_returns_the_post_url(
+    case: ContractCase, router: respx.MockRouter, tmp_path: Path
+) -> None:
     case.mock_success(router)
-    result = await _publish(case, router, PostContent(text="Hello from Crier"))
+    result = await _publish(case, router, case.post(tmp_path, "Hello from Crier"))
     assert result.platform_id  # type: ignore[attr-defined]
     assert (result.url or "").startswith("https://")  # type: ignore[attr-defined]
 
@@ -80,14 +89,18 @@ async def test_alt_text_is_sent_where_supported(
     ],
 )
 async def test_http_errors_map_to_the_error_classes(
-    case: ContractCase, router: respx.MockRouter, kind: str, error: type[Exception]
+    case: ContractCase,
+    router: respx.MockRouter,
+    tmp_path: Path,
+    kind: str,
+    error: type[Exception],
 ) -> None:
     case.mock_publish_answer(
         router,
         case.error_response(kind, retry_after=17, message="platform says no"),  # type: ignore[arg-type]
     )
     with pytest.raises(error) as raised:
-        await _publish(case, router, PostContent(text="Hello"))
+        await _publish(case, router, case.post(tmp_path, "Hello"))
     if kind == "rate_limit":
         assert raised.value.retry_after == pytest.approx(17, abs=1)  # type: ignore[attr-defined]
     if kind == "rejected":
@@ -101,11 +114,15 @@ async def test_http_errors_map_to_the_error_classes(
     [(httpx.ConnectError("refused"), False), (httpx.ReadTimeout("slow"), True)],
 )
 async def test_network_failures_are_transient_and_say_if_ambiguous(
-    case: ContractCase, router: respx.MockRouter, failure: Exception, ambiguous: bool
+    case: ContractCase,
+    router: respx.MockRouter,
+    tmp_path: Path,
+    failure: Exception,
+    ambiguous: bool,
 ) -> None:
     case.mock_publish_answer(router, failure)
     with pytest.raises(TransientError) as raised:
-        await _publish(case, router, PostContent(text="Hello"))
+        await _publish(case, router, case.post(tmp_path, "Hello"))
     assert raised.value.ambiguous is ambiguous
     for secret in case.secrets:
         assert secret not in str(raised.value)
@@ -121,10 +138,14 @@ async def test_network_failures_are_transient_and_say_if_ambiguous(
     ],
 )
 async def test_bare_http_statuses_map_to_the_error_classes(
-    case: ContractCase, router: respx.MockRouter, status: int, error: type[Exception]
+    case: ContractCase,
+    router: respx.MockRouter,
+    tmp_path: Path,
+    status: int,
+    error: type[Exception],
 ) -> None:
     # Whatever the platform's own error shape, a proxy or load balancer in front of it
     # answers with a bare status: the class follows from the status alone.
     case.mock_publish_answer(router, httpx.Response(status, text="<html>error</html>"))
     with pytest.raises(error):
-        await _publish(case, router, PostContent(text="Hello"))
+        await _publish(case, router, case.post(tmp_path, "Hello"))
