@@ -85,7 +85,7 @@ class TelegramChannelCase(ContractCase):
 def _cases() -> list[ContractCase]:
     cases: list[ContractCase] = [TelegramChannelCase()]
     # Each adapter's case lives in its own module; the list is explicit, not scanned.
-    for name in ("bluesky", "mastodon", "discord", "webhook"):
+    for name in ("bluesky", "mastodon", "discord", "webhook", "pinterest"):
         try:
             module = importlib.import_module(f"tests.contract.case_{name}")
         except ModuleNotFoundError as exc:
