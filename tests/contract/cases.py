@@ -92,6 +92,7 @@ def _cases() -> list[ContractCase]:
         "webhook",
         "linkedin",
         "x",
+        "pinterest",
         "youtube",
     ):
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 import respx
@@ -46,6 +46,13 @@ class ContractCase(ABC):
     name: ClassVar[str]
     #: Strings (tokens, passwords, webhook URLs) that must never appear in an error message.
     secrets: ClassVar[tuple[str, ...]] = ()
+    #: The platform takes no post without media (`Limits.media_required`, Pinterest): every
+    #: post of the suite carries a photo.
+    needs_media: ClassVar[bool] = False
+
+    def post(self, tmp_path: Path, text: str = "Hello from Crier", **fields: Any) -> PostContent:
+        """A post of `text` as the platform can publish it, with the media it requires."""
+        return PostContent(text=text, media=self.required_media(tmp_path), **fields)
 
     @abstractmethod
     def provider(self, http: httpx.AsyncClient) -> Provider:
@@ -76,15 +83,16 @@ class ContractCase(ABC):
         """Whether the recorded requests carried `alt` as the image's alt text."""
 
     def required_media(self, tmp_path: Path) -> tuple[MediaFile, ...]:
-        """The media every post needs on this platform (none for most)."""
-        return ()
+        """The media every post needs on this platform: none for most, a photo where
+        `needs_media` (Pinterest), a case's own choice otherwise (YouTube: a video)."""
+        return image_post(tmp_path).media if self.needs_media else ()
 
 
 def post_for(
     case: ContractCase, tmp_path: Path, text: str, *, thread: tuple[str, ...] = ()
 ) -> PostContent:
     """A post of `text` (and `thread`) with whatever media the platform requires."""
-    return PostContent(text=text, media=case.required_media(tmp_path), thread=thread)
+    return case.post(tmp_path, text, thread=thread)
 
 
 async def publish_to_end(

@@ -54,6 +54,13 @@ def test_validate_refuses_an_empty_post(case: ContractCase) -> None:
     assert [p.code for p in provider.validate(PostContent(text="  "), case.account())] == ["empty"]
 
 
+def test_a_platform_that_needs_media_refuses_text_alone(case: ContractCase, tmp_path: Path) -> None:
+    provider = case.provider(httpx.AsyncClient())
+    assert bool(case.required_media(tmp_path)) == provider.limits.media_required
+    codes = [p.code for p in provider.validate(PostContent(text="Hello"), case.account())]
+    assert ("media_required" in codes) == provider.limits.media_required
+
+
 async def test_publish_returns_the_post_url(
     case: ContractCase, router: respx.MockRouter, tmp_path: Path
 ) -> None:
