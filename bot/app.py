@@ -15,31 +15,31 @@ import httpx
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot import (
-    access,
-    media_cleanup,  # issue 5: media
-)
-from bot import alerts as alerts_registry
-from bot.alerts import Alerts
+from bot.admin import access
+from bot.admin import alerts as alerts_registry
+from bot.admin.alerts import Alerts
 from bot.config import Settings
-from bot.engine import Engine, EngineConfig
-from bot.handlers import accounts, admin, compose, connect, gate, history, schedules, start
+from bot.engine.notifier import Notifier
+from bot.engine.retry import RetryPolicy
+from bot.engine.runner import Engine, EngineConfig
+from bot.handlers import accounts, connect, gate, start
 from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
-from bot.handlers import drafts as draft_handlers  # issue 6: drafts
+from bot.handlers import conversation as compose
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
-from bot.handlers import templates as template_handlers  # issue 6: templates
-from bot.inbound import Budget, FairUpdates
-from bot.metrics import DatabaseFigures, scrape_registry
-from bot.notifier import Notifier
-from bot.outbound import PacedLimiter, PaceLimits, TelegramPace
-from bot.persistence import DatabasePersistence
-from bot.retry import RetryPolicy
-from bot.secrets import SecretBox, SecretsUnavailable
+from bot.handlers.admin import commands as admin
+from bot.handlers.inbound import Budget, FairUpdates
+from bot.handlers.persistence import DatabasePersistence
+from bot.handlers.posts import drafts as draft_handlers  # issue 6: drafts
+from bot.handlers.posts import history, schedules
+from bot.handlers.posts import templates as template_handlers  # issue 6: templates
+from bot.media import cleanup as media_cleanup
+from bot.ops.metrics import DatabaseFigures, scrape_registry
+from bot.ops.outbound import PacedLimiter, PaceLimits, TelegramPace
+from bot.ops.wakeup import Wakeup
+from bot.ops.web import Health, MediaFiles, Webhook, WebServer, WebServerError, build_app
 from bot.services import BotData, CustomContext, Services, utc_now
-from bot.wakeup import Wakeup
-from bot.web import Health, MediaFiles, Webhook, WebServer, WebServerError, build_app
 from providers.base import Provider
 from providers.bluesky import BlueskyProvider
 from providers.discord import DiscordProvider
@@ -51,6 +51,7 @@ from providers.webhook import WebhookProvider
 from storage import accounts as accounts_repo
 from storage.db import Database
 from storage.migrate import upgrade
+from storage.secrets import SecretBox, SecretsUnavailable
 
 log = logging.getLogger(__name__)
 

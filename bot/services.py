@@ -11,14 +11,14 @@ import httpx
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Settings
-from bot.secrets import SecretBox
 from providers.registry import Registry
 from storage.db import Database
+from storage.secrets import SecretBox
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
-    from bot.notifier import Notifier
-    from bot.outbound import TelegramPace
+    from bot.engine.notifier import Notifier
+    from bot.engine.runner import Engine
+    from bot.ops.outbound import TelegramPace
 
 
 def utc_now() -> datetime:

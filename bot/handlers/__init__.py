@@ -1,0 +1,1 @@
+"""Telegram UI: one module per conversation or command family."""

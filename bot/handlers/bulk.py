@@ -30,12 +30,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import bulk, bulk_plan, posting
-from bot.bulk_plan import BulkError, Plan
-from bot.handlers.common import drop_buttons, edit, keyboard, reply, user_id
-from bot.render import snippet
+from bot.compose import bulk, bulk_plan, posting
+from bot.compose.bulk_plan import BulkError, Plan
+from bot.schedule.parse import format_short
 from bot.services import CustomContext, Services
-from bot.timeparse import format_short
+from bot.ui.chat import drop_buttons, edit, keyboard, reply, user_id
+from bot.ui.render import snippet
 
 #: After the broadcast capture (-5), before the features (0): a bulk file never starts a
 #: compose, and any other document goes on to it.

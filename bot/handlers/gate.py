@@ -16,11 +16,13 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import access, alerts, metrics, posting
-from bot.handlers.common import reply
-from bot.handlers.compose_content import add_content, first_content
-from bot.inbound import FairUpdates
+from bot.admin import access, alerts
+from bot.compose import posting
+from bot.handlers.compose.content import add_content, first_content
+from bot.handlers.inbound import FairUpdates
+from bot.ops import metrics
 from bot.services import CustomContext
+from bot.ui.chat import reply
 from storage.models import UserStatus
 
 log = logging.getLogger(__name__)

@@ -23,12 +23,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import posting
-from bot.handlers.asking import ASK_GROUP, leave_otherwise, stop_after
-from bot.handlers.common import NO_PREVIEW, Rows, drop_buttons, edit, reply, user_id
+from bot.compose import posting
+from bot.schedule.parse import find_timezone
+from bot.schedule.timezones import describe, match_timezone, timezone_at
 from bot.services import CustomContext
-from bot.timeparse import find_timezone
-from bot.timezones import describe, match_timezone, timezone_at
+from bot.ui.asking import ASK_GROUP, leave_otherwise, stop_after
+from bot.ui.chat import NO_PREVIEW, Rows, drop_buttons, edit, reply, user_id
 
 ASKING = 0
 LOCATION_BUTTON = "📍 Share my location"

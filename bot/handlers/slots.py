@@ -20,12 +20,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import queue_slots, render
-from bot.handlers.asking import ASK_GROUP, leave_otherwise, stop_after
-from bot.handlers.common import ID, Rows, callback_int, edit, parse_id, reply, user_id
-from bot.queue_slots import DAY_NAMES, EXAMPLE, AccountSlots, SlotError
+from bot.schedule import slots as queue_slots
+from bot.schedule.parse import zone, zone_label
+from bot.schedule.slots import DAY_NAMES, EXAMPLE, AccountSlots, SlotError
 from bot.services import CustomContext
-from bot.timeparse import zone, zone_label
+from bot.ui import render
+from bot.ui.asking import ASK_GROUP, leave_otherwise, stop_after
+from bot.ui.chat import ID, Rows, callback_int, edit, parse_id, reply, user_id
 
 TYPING = 0
 #: Day choices for a new slot, as weekday bit masks (bit 0 = Monday).

@@ -8,10 +8,10 @@ from html import escape as _escape
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot import posting
-from bot.handlers.common import reply, user_id
+from bot.compose import posting
+from bot.schedule.parse import zone
 from bot.services import CustomContext
-from bot.timeparse import zone
+from bot.ui.chat import reply, user_id
 
 HELP = """\
 <b>Crier</b> publishes your posts to your channels and accounts at the time you pick, \

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.app import Crier
 from bot.config import Settings
-from bot.secrets import WrongKey
 from storage.models import Account, AccountStatus
+from storage.secrets import WrongKey
 from tests.acceptance.conftest import Person, buttons, eventually, jpeg, make_due
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.serve import from_handler, serve

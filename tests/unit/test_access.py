@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot import access
+from bot.admin import access
+from bot.admin.pacer import Flood, FloodGuard
 from bot.config import Settings
-from bot.pacing import Flood, FloodGuard
 from storage.models import Role, User
 
 

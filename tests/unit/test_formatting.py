@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.formatting import (
+from bot.engine.formatting import (
     append,
     clean,
     cut,

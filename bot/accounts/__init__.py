@@ -1,0 +1,1 @@
+"""The accounts a user connects: connecting, testing, renaming, options."""

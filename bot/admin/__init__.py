@@ -1,0 +1,1 @@
+"""What admins do: access control, alerts, broadcasts, stats."""

@@ -1,0 +1,1 @@
+"""The publish engine: claims, publishes, retries, records outcomes, sends notices."""

@@ -1,0 +1,1 @@
+"""Editing a scheduled post."""

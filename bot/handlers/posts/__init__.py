@@ -1,0 +1,1 @@
+"""Posts after composing: /list, /cancel, /status, /history, /drafts, /templates."""

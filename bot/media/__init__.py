@@ -1,0 +1,1 @@
+"""Media files: sniff, probe, profile, adapt, fetch, prepare, clean up."""

@@ -1,0 +1,1 @@
+"""Running Crier: the web server, metrics, logging, Telegram's pace, timers."""

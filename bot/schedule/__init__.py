@@ -1,0 +1,1 @@
+"""Time: reading what people type, timezones and cities, recurrence, queue slots."""

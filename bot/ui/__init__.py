@@ -1,0 +1,1 @@
+"""What handlers share: rendering, keyboards, replies, one-question conversations."""
