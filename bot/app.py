@@ -35,6 +35,7 @@ from bot.handlers.posts import drafts as draft_handlers  # issue 6: drafts
 from bot.handlers.posts import history, schedules
 from bot.handlers.posts import templates as template_handlers  # issue 6: templates
 from bot.media import cleanup as media_cleanup
+from bot.ops import metrics
 from bot.ops.metrics import DatabaseFigures, scrape_registry
 from bot.ops.outbound import PacedLimiter, PaceLimits, TelegramPace
 from bot.ops.wakeup import Wakeup
@@ -193,6 +194,9 @@ class Crier:
             builder = builder.updater(None)  # webhook: updates arrive through bot/web.py
         self.app: Application[Any, CustomContext, Any, Any, BotData, Any] = builder.build()  # type: ignore[assignment]
         self.services: Services | None = None
+        #: The publish engine (None when RUN_ENGINE is off) and the notice outbox.
+        self.engine: Engine | None = None
+        self.notifier: Notifier | None = None
         self.alerts: Alerts | None = None
         #: The web server (webhook, /healthz, /metrics); None when WEB_PORT=0.
         self.web: WebServer | None = None
@@ -210,7 +214,7 @@ class Crier:
         await check_secrets(self.db, secrets)
         http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
         registry = build_registry(settings, http, self._extra_providers)
-        notifier = Notifier(self.db, self.app.bot, clock=self._clock)
+        notifier = self.notifier = Notifier(self.db, self.app.bot, clock=self._clock)
         alerts = self.alerts = Alerts(
             self.db,
             self.app.bot,
@@ -220,7 +224,7 @@ class Crier:
         )
         alerts_registry.register(self.app, alerts)
         run_engine = self.mode == "worker" or settings.run_engine
-        engine = (
+        engine = self.engine = (
             Engine(
                 db=self.db,
                 registry=registry,
@@ -231,6 +235,7 @@ class Crier:
                 clock=self._clock,
                 owner=self._owner,
                 on_breaker_open=alerts.breaker_opened,
+                observers=[metrics],  # counts every attempt for /metrics
             )
             if run_engine
             else None
@@ -278,7 +283,7 @@ class Crier:
             engine.attach(Wakeup(job_queue, "engine", engine.run_due, self._clock))
         every = settings.media_cleanup_interval  # issue 5: media
         first = min(every, 300)  # issue 5: media (soon after a start, then every interval)
-        job_queue.run_repeating(media_cleanup.job, every, first, name="media-cleanup")  # issue 5
+        job_queue.run_repeating(self._clean_media, every, first, name="media-cleanup")  # issue 5
         alerts.attach(job_queue)
         if self.mode != "bot":
             # Jobs' errors: logged with context and reported to admins, as in the bot.
@@ -310,6 +315,12 @@ class Crier:
             self.app.bot.username,
             "on" if engine else "off",
         )
+
+    async def _clean_media(self, _context: CustomContext) -> None:
+        """The JobQueue callback: one media clean-up run (bot/media/cleanup.py)."""
+        settings = self.settings
+        retention = timedelta(days=settings.media_retention_days)
+        await media_cleanup.run(self.db, settings.media_dir, retention=retention, now=self._clock())
 
     async def _overflowed(self, update: Update) -> None:
         """A user's lane is full: the update was dropped before its turn."""
@@ -373,12 +384,12 @@ class Crier:
             if self.app.updater is not None and self.app.updater.running:
                 await self.app.updater.stop()
             await admin.stop(self.app)  # issue 7: admin: finish the broadcast sends in flight
-            if self.services and self.services.engine is not None:
-                await self.services.engine.stop(grace=self.settings.engine_shutdown_grace_seconds)
-            if self.services is not None:
+            if self.engine is not None:
+                await self.engine.stop(grace=self.settings.engine_shutdown_grace_seconds)
+            if self.notifier is not None:
                 # Deliver what the last publishes produced before going away.
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.services.notifier.run_due(), timeout=5)
+                    await asyncio.wait_for(self.notifier.run_due(), timeout=5)
             if self.app.running:
                 await self.app.stop()
             await self.app.shutdown()

@@ -1,9 +1,10 @@
 """Who may use the bot, and how much: admin roles, bans, the allow-list and invite codes,
-what a user over their update budget is told, and caps on what one user may queue.
+and what a user over their update budget is told. (The caps on what one user may queue are
+the compose flow's: bot/compose/posting.py.)
 
 `screen()` runs in the gate before anything else touches an update, so it is cheap when
 it can be: open mode needs no database. The budget itself is counted when an update
-arrives (bot/inbound.py); `over_budget()` is what the gate does with one that is over.
+arrives (bot/handlers/inbound.py); `over_budget()` is what the gate does with one that is over.
 """
 
 from __future__ import annotations
@@ -382,26 +383,3 @@ async def create_invite(services: Services, actor: User, uses: int) -> Invite:
 
 
 # -- caps for the compose flow -----------------------------------------------------------------
-
-
-def text_problem(text: str, settings: Settings) -> str | None:
-    """Why a post's text is too long for this instance, or None."""
-    limit = settings.max_text_length
-    if len(text) <= limit:
-        return None
-    return (
-        f"That makes the post {len(text):,} characters long; the most I take is {limit:,}. "
-        "Nothing was added: send a shorter text."
-    )
-
-
-async def pending_posts_problem(services: Services, user_id: int) -> str | None:
-    """Why this user can't schedule another post right now, or None."""
-    limit = services.settings.max_pending_posts_per_user
-    waiting = await services.db.run(lambda s: admin_repo.pending_posts(s, user_id))
-    if waiting < limit:
-        return None
-    return (
-        f"You have {waiting:,} posts waiting to go out, the most one person can have. "
-        "Cancel some in /list, or schedule this one once a few are published."
-    )

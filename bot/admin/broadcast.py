@@ -13,7 +13,7 @@ dropped connection) may have arrived, so it is recorded as failed, never sent ag
 Pace: one `Pacer` spaces sends evenly at BROADCAST_RATE (no bursts), keeps a second
 between two messages to the same chat, and on a 429 pauses the whole broadcast for
 Telegram's retry_after. On top of it, every send takes a background slot of the process's
-`TelegramPace` (bot/outbound.py), the one replies and notices take theirs from: together
+`TelegramPace` (bot/ops/outbound.py), the one replies and notices take theirs from: together
 they stay under Telegram's overall limit, and replies to users go first. The runner sends
 with its own `telegram.Bot`, outside the application's rate limiter, which would retry a
 429 inside the call where the broadcast could neither pause nor count it.
@@ -50,7 +50,7 @@ from bot.admin.broadcast_message import progress_text, send_content, stop_button
 from bot.admin.pacer import Pacer
 from bot.config import Settings
 from bot.ops.outbound import TelegramPace, retry_after_seconds
-from bot.services import Services, utc_now
+from bot.services import Pace, utc_now
 from storage import broadcasts as repo
 from storage.broadcasts import PendingDelivery
 from storage.db import Database
@@ -111,11 +111,11 @@ class BroadcastRunner:
         *,
         clock: Callable[[], datetime] = utc_now,
         bot: Bot | None = None,
-        pace: TelegramPace | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self._db = db
         #: Shared with the application's replies (a broadcast alone has one of its own).
-        self.pace = pace or TelegramPace()
+        self.pace: Pace = pace or TelegramPace()
         self._settings = settings
         self._clock = clock
         self._bot = bot
@@ -430,31 +430,3 @@ def _may_have_arrived(exc: NetworkError) -> bool:
     if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return False
     return isinstance(cause, httpx.TransportError)
-
-
-# -- wiring ------------------------------------------------------------------------------
-
-_KEY = "broadcast_runner"
-
-
-def runner(services: Services) -> BroadcastRunner | None:
-    found = services.scratch.get(_KEY)
-    return found if isinstance(found, BroadcastRunner) else None
-
-
-async def start_runner(services: Services) -> BroadcastRunner:
-    """Start the runner of this process; it resumes any broadcast left running."""
-    found = runner(services)
-    if found is None:
-        found = BroadcastRunner(
-            services.db, services.settings, clock=services.clock, pace=services.pace
-        )
-        services.scratch[_KEY] = found
-        await found.start()
-    return found
-
-
-async def stop_runner(services: Services) -> None:
-    found = services.scratch.pop(_KEY, None)
-    if isinstance(found, BroadcastRunner):
-        await found.stop()

@@ -1,17 +1,15 @@
-"""Rate control both ways: `Pacer` hands out send slots for a broadcast (an even pace
-overall, a gap per chat, a pause on 429; the limits of Telegram itself are kept by
-bot/outbound.py underneath); `FloodGuard` is the per-user token bucket that limits how
-fast one user may send updates to the bot (bot/inbound.py counts it)."""
+"""The broadcast's own pace: `Pacer` hands out send slots (an even pace overall, a gap per
+chat, a pause for everyone on a 429); the limits of Telegram itself are kept by
+bot/ops/outbound.py underneath. (How fast one user may send updates to the bot is
+bot/handlers/inbound.py's `FloodGuard`.)"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 
 class Pacer:
@@ -86,66 +84,3 @@ class Pacer:
                 self._last[chat_id] = now
                 self._last.move_to_end(chat_id)
             return True
-
-
-class Flood(enum.Enum):
-    OK = "ok"
-    #: Over the limit: say "slow down" (once per window).
-    WARN = "warn"
-    #: Over the limit and already told: drop silently.
-    QUIET = "quiet"
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-    warned_at: float = float("-inf")
-
-
-class FloodGuard:
-    """Per-user token bucket: `limit` updates at once, refilled at `limit` per `window`
-    seconds. In memory: a restart forgives everyone, which is fine for a flood limit."""
-
-    #: Buckets kept before idle (full) ones are forgotten.
-    MAX_TRACKED = 10_000
-
-    def __init__(
-        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self._rate = limit / window
-        self._clock = clock
-        self._buckets: dict[int, _Bucket] = {}
-
-    def hit(self, key: int) -> Flood:
-        now = self._clock()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= self.MAX_TRACKED:
-                self._forget_idle(now)
-            bucket = self._buckets[key] = _Bucket(tokens=self.limit, updated=now)
-        bucket.tokens = min(self.limit, bucket.tokens + (now - bucket.updated) * self._rate)
-        bucket.updated = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return Flood.OK
-        if now - bucket.warned_at >= self.window:
-            bucket.warned_at = now
-            return Flood.WARN
-        return Flood.QUIET
-
-    def refill_time(self, key: int) -> float:
-        """Seconds until `key` may send again."""
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            return 0.0
-        now = self._clock()
-        tokens = min(self.limit, bucket.tokens + (now - bucket.updated) * self._rate)
-        return max(0.0, (1 - tokens) / self._rate)
-
-    def _forget_idle(self, now: float) -> None:
-        for key, bucket in list(self._buckets.items()):
-            if now - bucket.updated >= self.window:
-                del self._buckets[key]

@@ -1,6 +1,6 @@
 """Bulk scheduling files: reading a CSV of posts, and the CSVs the bot hands back.
 
-Pure functions, no I/O: `bot.bulk_plan` checks the rows against the user's accounts,
+Pure functions, no I/O: `bot.compose.bulk_plan` checks the rows against the user's accounts,
 platforms and media, and stores them. A file has a header row naming its columns (text,
 time, accounts; optionally media_url and alt_text, in any order, extra columns ignored),
 is UTF-8 with or without a byte-order mark, and is separated by commas or semicolons

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.compose.bulk import Row, Sheet, match_accounts, read_time
 from bot.compose.posting import MAX_ALT_TEXT
-from bot.media import prepare as media_prepare
+from bot.engine import content
 from bot.media.fetch import Fetched, FetchPolicy, MediaFetcher
 from bot.media.probe import MediaRejected
 from bot.media.profile import human_bytes
@@ -254,7 +254,7 @@ def _errors(services: Services, post: Post, account: Account) -> list[Problem]:
         provider = services.registry[account.platform]
     except UnknownPlatform:
         return [Problem(code="unsupported", message="this platform is not supported any more")]
-    found = media_prepare.check(post, account, provider, services.settings.media_dir)
+    found = content.check(post, account, provider, services.settings.media_dir)
     return [p for p in found if p.severity == Severity.ERROR]
 
 

@@ -21,14 +21,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.admin import access
-from bot.compose import threads
+from bot.compose import posting, threads
 from bot.compose.posting import ACCOUNT_NOT_YOURS, INVISIBLE, POST_NOT_FOUND, quota_message
-from bot.engine import overrides
-from bot.engine.content import account_ref, media_file
+from bot.engine import content, overrides
+from bot.engine.content import account_ref
 from bot.engine.formatting import tidy
 from bot.engine.series import first_occurrence, stored_form
-from bot.media import prepare as media_prepare
+from bot.media.prepare import media_file
 from bot.media.receive import Received
 from bot.schedule.parse import MAX_AHEAD, NOW_GRACE
 from bot.schedule.recurrence import RecurrenceError
@@ -206,7 +205,7 @@ def validate(services: Services, post: Post, account: Account) -> list[Problem]:
         provider = services.registry[account.platform]
     except UnknownPlatform:
         return [Problem(code="unsupported", message="This platform is not supported any more.")]
-    return media_prepare.check(post, account, provider, services.settings.media_dir)
+    return content.check(post, account, provider, services.settings.media_dir)
 
 
 async def staged_post(session: AsyncSession, user_id: int, post: Post, draft: EditDraft) -> Post:
@@ -246,7 +245,7 @@ def set_text(
     text, kept = tidy(text, entities)
     if not text:
         raise EditError(f"{INVISIBLE} Send the new text, or tap ⬅ Back.")
-    if problem := access.text_problem(text, services.settings):
+    if problem := posting.text_problem(text, services.settings):
         raise EditError(problem)
     draft.overrides = overrides.after_text_change(draft.overrides, draft.text)
     draft.text = text
@@ -372,7 +371,7 @@ def own_text(text: str, services: Services) -> str:
     text, _ = tidy(text)
     if not text:
         raise EditError(f"{INVISIBLE} Send the text for this account.")
-    if problem := access.text_problem(text, services.settings):
+    if problem := posting.text_problem(text, services.settings):
         raise EditError(problem)
     return text
 

@@ -1,6 +1,10 @@
-"""The operations behind the compose flow and the schedule commands.
+"""The operations behind the compose flow: the draft's text, media and alt text, its accounts
+and time, the platforms' checks, and confirming it into targets; and the caps on what one
+user may queue (text length, posts waiting, drafts, media quota).
 
 Handlers call these with the Telegram user's id; every read and write is scoped to it.
+What the schedule commands do afterwards is in bot/compose/scheduled.py; registering the
+user and their timezone in bot/accounts/users.py.
 """
 
 from __future__ import annotations
@@ -12,24 +16,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.admin import access
+from bot.compose import slots as queue_slots
 from bot.config import Settings
-from bot.engine import formatting, series
-from bot.media import prepare as media_prepare
+from bot.engine import content, formatting, series
 from bot.media.profile import human_bytes
 from bot.media.receive import Incoming, Received
-from bot.schedule import slots as queue_slots
 from bot.schedule.parse import NOW_GRACE
 from bot.schedule.recurrence import RecurrenceError
 from bot.services import Services
 from providers.base import MediaKind, Problem, Severity
 from providers.registry import UnknownPlatform
 from storage import accounts, media, posts, users
-from storage.models import Account, Media, Post, Target, TargetStatus, User, UserStatus
+from storage import admin as admin_repo
+from storage.models import Account, Media, Post, User
 from storage.posts import ScheduleResult
 
-#: Posts shown per /list page.
-PAGE_SIZE = 5
 #: Drafts a user keeps at most (/drafts); past it, a new post asks to delete some first.
 MAX_DRAFTS = 50
 #: What every command and button says of a post id that isn't one of the user's: unknown,
@@ -59,53 +60,30 @@ class Checked:
         return any(p.severity == Severity.ERROR for _, problems in self.checks for p in problems)
 
 
-async def ensure_user(
-    services: Services,
-    *,
-    user_id: int,
-    chat_id: int,
-    first_name: str,
-    username: str | None,
-    language: str | None,
-) -> tuple[User, bool]:
-    """Register the user on first contact, with a dry-run account so every flow works."""
-    settings = services.settings
-
-    async def work(session: AsyncSession) -> tuple[User, bool]:
-        user, created = await users.upsert(
-            session,
-            user_id=user_id,
-            chat_id=chat_id,
-            first_name=first_name,
-            username=username,
-            language=language,
-            default_timezone=settings.default_timezone,
-            admin=user_id in settings.admin_ids,
-        )
-        if created:
-            await accounts.add(session, user_id=user_id, platform="dryrun", label="Dry run")
-        return user, created
-
-    return await services.db.run(work)
+# -- limits ---------------------------------------------------------------------------------
 
 
-async def get_user(services: Services, user_id: int) -> User | None:
-    return await services.db.run(lambda s: users.get(s, user_id))
+def text_problem(text: str, settings: Settings) -> str | None:
+    """Why a post's text is too long for this instance, or None."""
+    limit = settings.max_text_length
+    if len(text) <= limit:
+        return None
+    return (
+        f"That makes the post {len(text):,} characters long; the most I take is {limit:,}. "
+        "Nothing was added: send a shorter text."
+    )
 
 
-async def set_user_status(services: Services, user_id: int, status: UserStatus) -> None:
-    """Blocked or active again; a ban is only lifted by an admin."""
-
-    async def work(session: AsyncSession) -> None:
-        user = await users.get(session, user_id)
-        if user is not None and user.status != UserStatus.BANNED:
-            user.status = status
-
-    await services.db.run(work)
-
-
-async def set_timezone(services: Services, user_id: int, tz: str) -> None:
-    await services.db.run(lambda s: users.set_timezone(s, user_id, tz))
+async def pending_posts_problem(services: Services, user_id: int) -> str | None:
+    """Why this user can't schedule another post right now, or None."""
+    limit = services.settings.max_pending_posts_per_user
+    waiting = await services.db.run(lambda s: admin_repo.pending_posts(s, user_id))
+    if waiting < limit:
+        return None
+    return (
+        f"You have {waiting:,} posts waiting to go out, the most one person can have. "
+        "Cancel some in /list, or schedule this one once a few are published."
+    )
 
 
 # -- drafts ---------------------------------------------------------------------------------
@@ -152,7 +130,7 @@ async def add_text(
             session, user_id
         )
         post.text, post.entities = formatting.append(post.text, post.entities, text, kept)
-        if problem := access.text_problem(post.text, services.settings):
+        if problem := text_problem(post.text, services.settings):
             raise ComposeError(problem)  # rolls back: nothing was added
         await session.flush()
         return post
@@ -247,7 +225,7 @@ async def add_media(
         await posts.attach_media(session, post, row)
         if caption:
             post.text, post.entities = formatting.append(post.text, post.entities, caption, kept)
-            if problem := access.text_problem(post.text, settings):
+            if problem := text_problem(post.text, settings):
                 raise ComposeError(problem)
         # Moved into place before the commit: a failed commit leaves an unreferenced file,
         # which the clean-up removes, never a row without its file.
@@ -308,7 +286,7 @@ async def replace_text(
 
     async def work(session: AsyncSession) -> Post:
         post = await _draft(session, user_id)
-        if problem := access.text_problem(text, services.settings):
+        if problem := text_problem(text, services.settings):
             raise ComposeError(problem)
         post.text = text
         post.entities = kept  # the old ones fit the old text
@@ -387,15 +365,15 @@ def _validate(services: Services, post: Post, account: Account) -> list[Problem]
         provider = services.registry[account.platform]
     except UnknownPlatform:
         return [Problem(code="unsupported", message="This platform is not supported any more.")]
-    return media_prepare.check(post, account, provider, services.settings.media_dir)
+    return content.check(post, account, provider, services.settings.media_dir)
 
 
 async def confirm(
     services: Services, user_id: int, *, queue: bool = False
 ) -> tuple[ScheduleResult, list[Account]]:
     """Validate once more and create one queued target per account, in one transaction
-    (with `queue`, each account's at its own next free queue slot: bot/queue_slots.py)."""
-    if problem := await access.pending_posts_problem(services, user_id):
+    (with `queue`, each account's at its own next free queue slot: bot/compose/slots.py)."""
+    if problem := await pending_posts_problem(services, user_id):
         raise ComposeError(problem)
     now = services.now()
 
@@ -441,52 +419,3 @@ async def _draft(session: AsyncSession, user_id: int) -> Post:
     if post is None:
         raise ComposeError("That draft is gone. Send /new to start a post.")
     return post
-
-
-# -- scheduled posts ------------------------------------------------------------------------
-
-
-async def get_post(services: Services, user_id: int, post_id: int) -> Post | None:
-    return await services.db.run(lambda s: posts.get(s, user_id, post_id))
-
-
-async def cancel(services: Services, user_id: int, post_id: int) -> int | None:
-    return await services.db.run(lambda s: posts.cancel(s, user_id, post_id))
-
-
-async def post_now(services: Services, user_id: int, post_id: int) -> int | None:
-    now = services.now()
-    count = await services.db.run(lambda s: posts.post_now(s, user_id, post_id, now))
-    if count:
-        services.wake_engine(now)
-    return count
-
-
-async def retry(services: Services, user_id: int, post_id: int) -> int | None:
-    now = services.now()
-    count = await services.db.run(lambda s: posts.retry(s, user_id, post_id, now))
-    if count:
-        services.wake_engine(now)
-    return count
-
-
-async def page(services: Services, user_id: int, page_number: int) -> tuple[list[Post], int]:
-    """One page of the user's posts, newest first, and the number of pages."""
-    posts_, total = await services.db.run(
-        lambda s: posts.page(s, user_id, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
-    )
-    pages = max(1, -(-total // PAGE_SIZE))
-    return posts_, pages
-
-
-def pending_targets(post: Post) -> Sequence[Target]:
-    return [t for t in post.targets if t.status == TargetStatus.QUEUED]
-
-
-def retryable_targets(post: Post) -> Sequence[Target]:
-    return [t for t in post.targets if t.status in (TargetStatus.FAILED, TargetStatus.UNKNOWN)]
-
-
-async def mark_published(services: Services, user_id: int, post_id: int) -> int | None:
-    now = services.now()
-    return await services.db.run(lambda s: posts.mark_published(s, user_id, post_id, now))

@@ -1,5 +1,5 @@
 """The compose draft's per-account versions: "Customize for X" (an own text for one account)
-and "Split into a thread for X", stored in the draft's `overrides` (see bot/overrides.py)."""
+and "Split into a thread for X", stored in the draft's `overrides` (see bot/engine/overrides.py)."""
 
 from __future__ import annotations
 

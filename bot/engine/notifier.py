@@ -16,7 +16,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.ops.wakeup import Wakeup
+from bot.engine.hooks import Timer
 from storage import notices, users
 from storage.db import Database
 from storage.models import Notice, UserStatus
@@ -63,9 +63,9 @@ class Notifier:
         self._bot = bot
         self._clock = clock
         self._lock = asyncio.Lock()
-        self._wakeup: Wakeup | None = None
+        self._wakeup: Timer | None = None
 
-    def attach(self, wakeup: Wakeup, sweep_seconds: float) -> None:
+    def attach(self, wakeup: Timer, sweep_seconds: float) -> None:
         self._wakeup = wakeup
         wakeup.every(sweep_seconds)
         wakeup.soon()

@@ -17,10 +17,9 @@ from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine import series
+from bot.engine import reports, series
+from bot.engine.hooks import Observers
 from bot.engine.retry import Action, Decision
-from bot.ops import metrics
-from bot.ui import render
 from providers.base import PublishResult
 from providers.errors import ProviderError
 from providers.http import sanitize
@@ -67,10 +66,17 @@ class Written:
 
 
 class OutcomeWriter:
-    def __init__(self, db: Database, registry: Registry, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        clock: Callable[[], datetime],
+        observers: Observers | None = None,
+    ) -> None:
         self._db = db
         self._registry = registry
         self._clock = clock
+        self._observers = observers or Observers()
         self._queue: list[tuple[Record, asyncio.Future[Written]]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -164,7 +170,7 @@ class OutcomeWriter:
         summaries = []
         for key, targets in settled.items():
             post = finals[key]
-            text, buttons = render.summary(post, targets, names)
+            text, buttons = reports.summary(post, targets, names)
             text += series.summary_line(following[key], now)
             summaries.append(
                 {
@@ -182,21 +188,21 @@ class OutcomeWriter:
         ]
 
     def _observe(self, batch: Sequence[Record], held: list[bool], now: datetime) -> None:
-        """Prometheus counters (per process; the writer runs once per attempt)."""
+        """Tell the observers (Prometheus counters: per process, once per attempt)."""
         for record, was_held in zip(batch, held, strict=True):
             platform = record.target.account.platform
-            metrics.observe_attempt(platform, record.label, record.duration_ms / 1000)
+            self._observers.observe_attempt(platform, record.label, record.duration_ms / 1000)
             if not was_held:
                 continue
             if record.outcome.result is not None:
                 delay = (record.started - record.target.publish_at).total_seconds()
-                metrics.observe_published(platform, max(0.0, delay))
+                self._observers.observe_published(platform, max(0.0, delay))
             elif record.decision is not None and record.decision.action in (
                 Action.FAIL,
                 Action.UNKNOWN,
             ):
                 status = "unknown" if record.decision.action == Action.UNKNOWN else "failed"
-                metrics.observe_failed(platform, status)
+                self._observers.observe_failed(platform, status)
 
     async def _apply(
         self, session: AsyncSession, record: Record, decision: Decision, reason: str

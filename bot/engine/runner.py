@@ -15,7 +15,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -26,12 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import series
 from bot.engine.breaker import Breakers
 from bot.engine.concurrency import Slots, account_key, platform_key
-from bot.engine.content import account_ref
+from bot.engine.content import account_ref, prepare_for
+from bot.engine.hooks import Observer, Observers, Timer
 from bot.engine.notifier import Notifier
 from bot.engine.outcomes import Outcome, OutcomeWriter, Record
 from bot.engine.retry import Action, Decision, RetryPolicy, decide
-from bot.media.prepare import prepare_for
-from bot.ops.wakeup import Wakeup
 from providers.base import AccountRef, Provider, PublishResult
 from providers.errors import AuthError, ProviderError, RateLimited, TransientError
 from providers.registry import Registry
@@ -70,6 +69,7 @@ class Engine:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         owner: str | None = None,
         on_breaker_open: Callable[[str, float], Awaitable[None]] | None = None,
+        observers: Iterable[Observer] = (),
     ) -> None:
         self._db = db
         self._registry = registry
@@ -83,11 +83,11 @@ class Engine:
             threshold=self.config.breaker_threshold, cooldown=self.config.breaker_cooldown
         )
         self.slots = Slots(registry, self.breakers, self.config.concurrency)
-        self.writer = OutcomeWriter(db, registry, clock)
+        self.writer = OutcomeWriter(db, registry, clock, Observers(observers))
         self._on_breaker_open = on_breaker_open
         self._tasks: set[asyncio.Task[None]] = set()
         self._claim_lock = asyncio.Lock()
-        self._wakeup: Wakeup | None = None
+        self._wakeup: Timer | None = None
         self._stopping = False
         #: True when the last claim stopped for lack of free slots.
         self._saturated = False
@@ -97,7 +97,7 @@ class Engine:
 
     # -- wiring -----------------------------------------------------------------------------
 
-    def attach(self, wakeup: Wakeup) -> None:
+    def attach(self, wakeup: Timer) -> None:
         self._wakeup = wakeup
         wakeup.every(self.config.sweep_seconds)
         wakeup.soon()
@@ -142,7 +142,7 @@ class Engine:
         started = 0
         async with self._claim_lock:
             await self._recover()
-            # Repeats missed while nothing ran are skipped, not published late (bot/series.py).
+            # Repeats missed while nothing ran are skipped, not published late (engine/series.py).
             await self._db.run(lambda s: series.skip_missed(s, self._clock()))
             while not self._stopping:
                 free = self.slots.free

@@ -1,8 +1,8 @@
 """Repeating posts: the first occurrence, each next one, cancelling one or all, and words.
 
 Each occurrence is its own set of targets (own statuses, own summary DM). The next one is
-created when the previous one settles, in the same transaction (bot/outcomes.py calls
-`advance`), or when the user cancels "only this one". Times come from bot/recurrence.py,
+created when the previous one settles, in the same transaction (bot/engine/outcomes.py calls
+`advance`), or when the user cancels "only this one". Times come from bot/schedule/recurrence.py,
 which works in the wall-clock time of the post's zone, so "every day at 09:00" stays at
 09:00 local across DST changes: never `+ timedelta(days=1)` here.
 
@@ -35,8 +35,6 @@ from bot.schedule.recurrence import (
     next_occurrence,
     occurrence_instant,
 )
-from bot.services import Services
-from storage import posts
 from storage import series as store
 from storage.models import Account, AccountStatus, Post, PostStatus, Target, TargetStatus
 
@@ -236,62 +234,6 @@ async def skip_missed(session: AsyncSession, now: datetime) -> int:
         await _move_on(session, found, targets, occurrence, now, skipped_here=targets)
         skipped += 1
     return skipped
-
-
-# -- cancelling ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Cancelled:
-    #: Targets cancelled.
-    count: int
-    tz: str
-    #: The cancelled occurrence's time.
-    when: datetime | None = None
-    #: Where the series went: None while the rest of that occurrence is still publishing.
-    following: Next | None = None
-
-
-async def cancel_one(
-    services: Services, user_id: int, post_id: int, occurrence: int
-) -> Cancelled | None:
-    """Cancel one occurrence of the user's series; the series goes on. None: not theirs."""
-    now = services.now()
-
-    async def work(session: AsyncSession) -> Cancelled | None:
-        found = await store.lock(session, post_id, user_id=user_id)
-        if found is None:
-            return None
-        tz = found.timezone or services.settings.default_timezone
-        done = await posts.cancel_occurrence(session, user_id, post_id, occurrence)
-        if done is None:
-            return None
-        count, targets = done
-        when = targets[0].publish_at if targets else None
-        following = None
-        if count and all(t.status.is_final for t in targets):
-            following = await advance(session, post_id, targets, now)
-        return Cancelled(count=count, tz=tz, when=when, following=following)
-
-    result = await services.db.run(work)
-    if result is not None and result.following is not None and result.following.at is not None:
-        services.wake_engine(result.following.at)
-    return result
-
-
-async def cancel_all(services: Services, user_id: int, post_id: int) -> tuple[int, bool] | None:
-    """Cancel what is pending of the user's post; a series stops for good. Returns how many
-    targets were cancelled and whether it was a series; None: not theirs."""
-
-    async def work(session: AsyncSession) -> tuple[int, bool] | None:
-        # Locked first, so an occurrence settling meanwhile can't queue the next one.
-        found = await store.lock(session, post_id, user_id=user_id)
-        if found is None:
-            return None
-        count = await posts.cancel(session, user_id, post_id)
-        return None if count is None else (count, bool(found.rrule))
-
-    return await services.db.run(work)
 
 
 # -- reading a series ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.accounts import users
 from bot.compose import bulk, bulk_plan, posting
 from bot.compose.bulk_plan import BulkError, Plan
 from bot.schedule.parse import format_short
@@ -122,7 +123,7 @@ async def bulk_command(update: Update, context: CustomContext) -> None:
     """Explain the format, send an example file and wait for the user's."""
     services = context.services
     uid = user_id(update)
-    user = await posting.get_user(services, uid)
+    user = await users.get_user(services, uid)
     assert user is not None
     owned = await posting.user_accounts(services, uid)
     _state(services).modes[uid] = time.monotonic() + MODE_SECONDS

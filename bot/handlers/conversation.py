@@ -2,7 +2,7 @@
 
 The draft (text, media, chosen accounts and time) is a row from the first message on, and
 the conversation state is persisted, so a restart resumes where the user was. This module
-only declares the state graph (drawn in compose.mmd beside it); each step's handlers live in
+only declares the state graph (drawn in conversation.mmd beside it); each step's handlers live in
 compose_<step>.py.
 """
 
@@ -104,7 +104,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(calendar.tap, pattern=r"^cal:"),  # issue 6: calendar
                 CallbackQueryHandler(timing.back, pattern=r"^c:t:back$"),  # issue 6
                 CallbackQueryHandler(timing.dst_choice, pattern=timing.DST_PATTERN),  # issue 6
-                CallbackQueryHandler(queue.add_to_queue, pattern=r"^c:t:q$"),  # issue 6: slots
+                CallbackQueryHandler(timing.add_to_queue, pattern=r"^c:t:q$"),  # issue 6: slots
                 CallbackQueryHandler(preview.change_accounts, pattern=r"^c:chacc$"),
                 CommandHandler("new", switch.ask_new(PICK_TIME)),  # issue 6: drafts
                 MessageHandler(FORWARDED, switch.interrupt(PICK_TIME)),  # issue 6: not a time
@@ -161,7 +161,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(alt.alt_finish, pattern=r"^c:alt:done$"),
                 MessageHandler(CONTENT, common.nudge),
             ],
-            OVERRIDE_TEXT: [  # issue 6: one account's own text (compose_preview.py)
+            OVERRIDE_TEXT: [  # issue 6: one account's own text (compose/preview.py)
                 MessageHandler(text, preview.override_typed),
                 CallbackQueryHandler(preview.override_clear, pattern=rf"^c:ovr_clear:{ID}$"),
                 CallbackQueryHandler(preview.override_back, pattern=r"^c:ovr_back$"),

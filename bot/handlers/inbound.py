@@ -10,21 +10,22 @@ The budget is counted here, at arrival: counted when a backlog is handled, it wo
 as fast as the backlog drains and never trip. What happens to an update over the budget is
 decided when its turn comes (`Arrival.over`), by the gate, which knows where the update
 would go: content for the post being composed is still added, anything else is dropped.
-A lane holds at most `backlog` updates; past that they are dropped at once.
+A lane holds at most `backlog` updates; past that they are dropped at once. The budget is
+made of `FloodGuard`s, per-user token buckets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
-
-from bot.admin.pacer import Flood, FloodGuard
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,69 @@ class Arrival:
 class _Lane:
     lock: asyncio.Lock
     waiting: int = 0
+
+
+class Flood(enum.Enum):
+    OK = "ok"
+    #: Over the limit: say "slow down" (once per window).
+    WARN = "warn"
+    #: Over the limit and already told: drop silently.
+    QUIET = "quiet"
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+    warned_at: float = float("-inf")
+
+
+class FloodGuard:
+    """Per-user token bucket: `limit` updates at once, refilled at `limit` per `window`
+    seconds. In memory: a restart forgives everyone, which is fine for a flood limit."""
+
+    #: Buckets kept before idle (full) ones are forgotten.
+    MAX_TRACKED = 10_000
+
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._rate = limit / window
+        self._clock = clock
+        self._buckets: dict[int, _Bucket] = {}
+
+    def hit(self, key: int) -> Flood:
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.MAX_TRACKED:
+                self._forget_idle(now)
+            bucket = self._buckets[key] = _Bucket(tokens=self.limit, updated=now)
+        bucket.tokens = min(self.limit, bucket.tokens + (now - bucket.updated) * self._rate)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return Flood.OK
+        if now - bucket.warned_at >= self.window:
+            bucket.warned_at = now
+            return Flood.WARN
+        return Flood.QUIET
+
+    def refill_time(self, key: int) -> float:
+        """Seconds until `key` may send again."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0.0
+        now = self._clock()
+        tokens = min(self.limit, bucket.tokens + (now - bucket.updated) * self._rate)
+        return max(0.0, (1 - tokens) / self._rate)
+
+    def _forget_idle(self, now: float) -> None:
+        for key, bucket in list(self._buckets.items()):
+            if now - bucket.updated >= self.window:
+                del self._buckets[key]
 
 
 class Budget:

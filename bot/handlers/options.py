@@ -2,7 +2,7 @@
 
 For Mastodon: who sees the statuses (visibility) and a content warning. Every button
 re-reads the account scoped to the user who pressed it. Typing the warning is a question in
-the ask group (see asking.py), so a user who walks away from it never has a later post
+the ask group (see bot/ui/asking.py), so a user who walks away from it never has a later post
 taken for a warning.
 """
 

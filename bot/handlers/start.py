@@ -8,7 +8,7 @@ from html import escape as _escape
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.compose import posting
+from bot.accounts import users
 from bot.schedule.parse import zone
 from bot.services import CustomContext
 from bot.ui.chat import reply, user_id
@@ -81,7 +81,7 @@ def _now_in(tz: str) -> str:
 
 async def start(update: Update, context: CustomContext) -> None:
     """Welcome the user and ask for their timezone."""
-    user = await posting.get_user(context.services, user_id(update))
+    user = await users.get_user(context.services, user_id(update))
     assert user is not None
     default = context.services.settings.default_timezone
     await reply(

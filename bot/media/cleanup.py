@@ -18,7 +18,6 @@ from pathlib import Path
 
 from bot.media.prepare import DERIVED_DIR
 from bot.media.receive import INCOMING_DIR
-from bot.services import CustomContext
 from storage import media
 from storage.db import Database
 
@@ -107,17 +106,10 @@ def _unlink(path: Path) -> bool:
     return True
 
 
-async def job(context: CustomContext) -> None:
-    """The JobQueue callback: one clean-up run, logged."""
-    services = context.services
-    settings = services.settings
+async def run(db: Database, media_dir: Path, *, retention: timedelta, now: datetime) -> None:
+    """One clean-up run, logged (bot/app.py runs it every MEDIA_CLEANUP_INTERVAL)."""
     try:
-        report = await clean_up(
-            services.db,
-            settings.media_dir,
-            retention=timedelta(days=settings.media_retention_days),
-            now=services.now(),
-        )
+        report = await clean_up(db, media_dir, retention=retention, now=now)
     except Exception:
         # The next run tries again; nothing is half-done (rows first, files after).
         log.exception("media clean-up failed")

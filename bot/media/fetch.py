@@ -40,7 +40,7 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 USER_AGENT = "Crier/0.1 (media link fetcher; +https://github.com/crier)"
 _LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 _CHUNK = 64 * 1024
-# The same facts `bot.media.Received` keeps in `media.probe`.
+# The same facts `bot.media.receive.Received` keeps in `media.probe`.
 _PROBE_EXTRAS = (
     "fps",
     "video_codec",

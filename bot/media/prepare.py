@@ -1,10 +1,12 @@
 """A post's media for one account: checked while composing, adapted when publishing.
 
-`check` runs while composing (preview and confirm): it applies each account's media
+`check_media` runs while composing (preview and confirm): it applies each account's media
 profile to what probing stored, without reading or encoding a file, so anything that could
-not be sent shows up as a problem for that account only. `prepare_for` runs at publish
+not be sent shows up as a problem for that account only. `adapt_rows` runs at publish
 time: it adapts every file to the provider's profile (converted, shrunk, turned upright,
 location stripped), in threads, through the on-disk cache under MEDIA_DIR/derived.
+The post around the files (its text per platform, the account) is bot/engine/content.py's:
+its `check` and `prepare_for` call these.
 """
 
 from __future__ import annotations
@@ -14,22 +16,20 @@ import contextlib
 import dataclasses
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from bot.engine.content import account_ref, media_file, post_body, post_thread
 from bot.media.adapt import Adapted, adapt, expect
 from bot.media.probe import MediaInfo, MediaRejected, probe
 from bot.media.profile import MediaProfile, NotAdaptable, profile_for
-from providers.base import AccountRef, MediaFile, MediaKind, PostContent, Problem, Provider
+from providers.base import AccountRef, MediaFile, MediaKind, Problem, Provider
 from providers.errors import PermanentError, TransientError
-from storage.models import Account, Media, Post
+from storage.models import Media
 
 log = logging.getLogger(__name__)
 
 #: Adapted files live here, under MEDIA_DIR.
 DERIVED_DIR = "derived"
-# Problems `check_limits` raises about items the profile checks already reported better.
-_ABOUT_ITEMS = frozenset({"media_type", "media_too_large", "empty"})
 _KIND_WORDS = {
     MediaKind.PHOTO: "Photo",
     MediaKind.VIDEO: "Video",
@@ -68,25 +68,38 @@ def item_label(kind: MediaKind, index: int, count: int) -> str:
 # -- compose time ---------------------------------------------------------------------------
 
 
-def check(post: Post, account: Account, provider: Provider, media_dir: Path) -> list[Problem]:
-    """Everything the account's platform would refuse about the draft, media included.
+def media_file(media: Media, media_dir: Path) -> MediaFile:
+    """The stored file as it was received; `adapt_rows` adapts it per platform."""
+    # An empty storage key: the clean-up released the file after the post was done.
+    path = media_dir / media.storage_key if media.storage_key else None
+    return MediaFile(
+        kind=MediaKind(media.kind),
+        mime=media.mime,
+        size=media.size,
+        path=path,
+        width=media.width,
+        height=media.height,
+        duration=media.duration,
+        file_name=media.file_name,
+        alt_text=media.alt_text,
+        telegram_file_id=media.telegram_file_id,
+    )
 
-    Each item is projected to what `adapt` will make of it (a photo too large for the
-    platform counts at its shrunk size); an item nothing can fix is a problem of its own,
-    and the provider's own checks see only the items that can go.
-    """
-    ref = account_ref(account)
-    profile = profile_of(provider, ref)
-    links = post.media_links
+
+def check_media(
+    rows: Sequence[Media], profile: MediaProfile, media_dir: Path
+) -> tuple[list[Problem], list[MediaFile]]:
+    """While composing: each stored file projected to what `adapt` will make of it for
+    `profile` (a photo too large for the platform counts at its shrunk size), and a problem
+    for each one nothing can fix (those are left out of the items)."""
     problems: list[Problem] = []
     items: list[MediaFile] = []
-    for index, link in enumerate(links, start=1):
-        row = link.media
+    for index, row in enumerate(rows, start=1):
         if not row.storage_key:
             problems.append(
                 Problem(
                     code="media_missing",
-                    message=f"{item_label(MediaKind(row.kind), index, len(links))}: its file "
+                    message=f"{item_label(MediaKind(row.kind), index, len(rows))}: its file "
                     "was cleaned up. Remove it by starting the post again.",
                 )
             )
@@ -94,23 +107,11 @@ def check(post: Post, account: Account, provider: Provider, media_dir: Path) -> 
         try:
             expected = expect(media_info(row), profile)
         except NotAdaptable as exc:
-            label = item_label(MediaKind(row.kind), index, len(links))
+            label = item_label(MediaKind(row.kind), index, len(rows))
             problems.append(Problem(code=exc.code, message=f"{label}: {exc}"))
             continue
         items.append(_projected(media_file(row, media_dir), expected))
-    text, entities = post_body(post, account.id, account.platform)
-    content = PostContent(
-        text=text,
-        entities=entities,
-        media=tuple(items),
-        post_id=post.id,
-        scheduled_at=post.publish_at,
-        thread=post_thread(post, account.id),
-    )
-    found = provider.validate(content, ref)
-    if problems:
-        found = [p for p in found if p.code not in _ABOUT_ITEMS]
-    return problems + found
+    return problems, items
 
 
 def _projected(item: MediaFile, info: MediaInfo) -> MediaFile:
@@ -122,34 +123,24 @@ def _projected(item: MediaFile, info: MediaInfo) -> MediaFile:
 # -- publish time ---------------------------------------------------------------------------
 
 
-async def prepare_for(
-    post: Post | PostContent,
-    account: Account | AccountRef,
-    provider: Provider,
-    media_dir: Path,
-) -> PostContent:
-    """The post as `provider` gets it for `account`, every file adapted to its platform.
+async def adapt_rows(
+    rows: Sequence[Media], profile: MediaProfile, media_dir: Path
+) -> list[MediaFile]:
+    """When publishing: every stored file adapted to `profile` (converted, shrunk, turned
+    upright, location stripped), in threads, through the cache under MEDIA_DIR/derived.
 
-    Raises `PermanentError` when a file can't be sent (which the compose-time `check`
-    already reported, unless limits changed since), `TransientError` when the disk failed.
+    Raises `PermanentError` when a file can't be sent, `TransientError` when the disk failed.
     """
-    ref = account if isinstance(account, AccountRef) else account_ref(account)
-    profile = profile_of(provider, ref)
     cache = media_dir / DERIVED_DIR
-    if isinstance(post, PostContent):
-        media = await asyncio.gather(*(_adapt_file(item, profile, cache) for item in post.media))
-        return dataclasses.replace(post, media=tuple(media))
-    rows = [link.media for link in post.media_links]
-    media = await asyncio.gather(*(_adapt_row(row, profile, media_dir, cache) for row in rows))
-    text, entities = post_body(post, ref.id, ref.platform)
-    return PostContent(
-        text=text,
-        entities=entities,
-        media=tuple(media),
-        post_id=post.id,
-        scheduled_at=post.publish_at,
-        thread=post_thread(post, ref.id),
-    )
+    return list(await asyncio.gather(*(_adapt_row(row, profile, media_dir, cache) for row in rows)))
+
+
+async def adapt_files(
+    items: Sequence[MediaFile], profile: MediaProfile, media_dir: Path
+) -> list[MediaFile]:
+    """`adapt_rows` for files that are no rows (a bulk row's fetched media)."""
+    cache = media_dir / DERIVED_DIR
+    return list(await asyncio.gather(*(_adapt_file(item, profile, cache) for item in items)))
 
 
 async def _adapt_row(row: Media, profile: MediaProfile, media_dir: Path, cache: Path) -> MediaFile:

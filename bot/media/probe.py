@@ -28,7 +28,7 @@ else:
     HEIC_SUPPORT = True
 
 #: Largest image (or video frame) decoded, in pixels; beyond it a file is refused rather
-#: than risk a decompression bomb. 80 MP (as in `bot.media`) covers cameras and phones'
+#: than risk a decompression bomb. 80 MP (as in `bot.media.receive`) covers cameras and phones'
 #: usual modes.
 MAX_PIXELS = 80_000_000
 

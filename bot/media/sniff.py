@@ -2,7 +2,7 @@
 
 Names and MIME types that come with a file are claims; these checks read the bytes. They
 are byte-level and cheap: the decoding that proves an image or video plays is in
-`bot.media_probe`.
+`bot.media.probe`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Two kinds:
 
 - Counters and histograms of what happens in this process (publish attempts, published and
   failed targets, publish delay, webhook updates, handler errors, alert DMs). They live in
-  Crier's own `REGISTRY` and are updated by the small `observe_*` functions below.
+  Crier's own `REGISTRY` and are updated by the small `observe_*` functions below; this
+  module is the engine's observer (bot/engine/hooks.py), plugged in by bot/app.py.
 - Figures read from the database when /metrics is scraped (queue depth, overdue work,
   notices waiting, broadcast progress), by `DatabaseFigures`, cached for a second or two so a
   burst of scrapes costs one round of queries. Every process reports the same figures; use

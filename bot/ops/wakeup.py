@@ -1,4 +1,5 @@
-"""A JobQueue timer that calls back at the earliest instant anyone asked for.
+"""A JobQueue timer that calls back at the earliest instant anyone asked for: the `Timer`
+the engine and the notifier are given (bot/engine/hooks.py), so they never see PTB's JobQueue.
 
 The database decides what is due; the timer is only a wake-up. It is armed with no
 misfire grace, so a late firing (event loop busy) still runs instead of being skipped.

@@ -1,4 +1,4 @@
-"""What bot/timezones.py knows beyond tzdata (a data module): big cities by zone,
+"""What bot/schedule/timezones.py knows beyond tzdata (a data module): big cities by zone,
 the abbreviations people use, country aliases and renamed zones."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Wall times in IANA zones: labels ("CET", "UTC+04:00"), what a local time means across a
 DST change (`resolve_local` never shifts a skipped or repeated time silently), and times
-shown back to people. bot/timeparse.py re-exports all of it."""
+shown back to people. bot/schedule/parse.py re-exports all of it."""
 
 from __future__ import annotations
 

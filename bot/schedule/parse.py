@@ -1,4 +1,4 @@
-"""Reading the times people type (showing them back is in bot/localtime.py).
+"""Reading the times people type (showing them back is in bot/schedule/localtime.py).
 
 A typed time goes through three readers, first match wins:
 
@@ -8,7 +8,7 @@ A typed time goes through three readers, first match wins:
    a day (`tomorrow`, `morgen`, `next monday`, `lundi prochain`), a part of the
    day (`tonight`, `heute abend`, `8 вечера`) and a clock time (`9`, `9:30`,
    `9 uhr`, `9h30`, `9pm`), in any order; or a duration (`in 90 min`,
-   `dans 2 heures`, `через час`); its words are in bot/timewords.py. dateparser
+   `dans 2 heures`, `через час`); its words are in bot/schedule/words.py. dateparser
    reads several of these wrongly ("morgen 9 uhr" as 10:00, "demain 9h" as
    19:00), so they never reach it;
 3. dateparser, for everything else (`dec 24 6pm`, `24. Dezember 18 Uhr`).
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 from dateutil.relativedelta import relativedelta
 
-# Zones, labels, DST resolution and display live in bot/localtime.py; re-exported here,
+# Zones, labels, DST resolution and display live in bot/schedule/localtime.py; re-exported here,
 # where callers have always found them.
 from bot.schedule.localtime import (
     Choice,

@@ -2,7 +2,7 @@
 
 `match_timezone` answers with one zone (`exact`) or a short ranked list to offer
 as buttons (`candidates`). Its knowledge is offline: the zone and country tables
-shipped with tzdata, a curated table of big cities in bot/timezone_cities.py (the
+shipped with tzdata, a curated table of big cities in bot/schedule/cities.py (the
 places people name that are not zone names: Munich, San Francisco, Odesa...), and
 timezonefinder's bundled polygons for a shared location.
 """

@@ -1,5 +1,5 @@
 """The words people type for times, in the languages Crier reads (a data module of
-bot/timeparse.py): days, parts of the day, clock words, fillers and duration units, and
+bot/schedule/parse.py): days, parts of the day, clock words, fillers and duration units, and
 the patterns that find them in a message."""
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Texts and buttons the bot shows. HTML parse mode; everything user-made is escaped."""
+"""Texts and buttons the bot shows. HTML parse mode; everything user-made is escaped.
+
+The outcome of a post (the summary DM and each target's line) is the engine's to say, in
+bot/engine/reports.py: `snippet`, `account_name` and `target_line` come from there."""
 
 from __future__ import annotations
 
@@ -7,32 +10,10 @@ from datetime import datetime
 from html import escape
 
 from bot.engine import formatting, series
+from bot.engine.reports import account_name, snippet, target_line
 from bot.schedule.parse import format_short, format_when
 from providers.base import Problem, Severity
-from storage.models import Account, Media, Post, PostStatus, Target, TargetStatus
-
-ICONS: Mapping[TargetStatus, str] = {
-    TargetStatus.QUEUED: "⏳",
-    TargetStatus.PUBLISHING: "🔄",
-    TargetStatus.PUBLISHED: "✅",
-    TargetStatus.FAILED: "❌",
-    TargetStatus.CANCELLED: "🚫",
-    TargetStatus.UNKNOWN: "❓",
-}
-
-Buttons = list[list[dict[str, str]]]
-
-
-def snippet(text: str, limit: int = 60) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def account_name(account: Account, platform_names: Mapping[str, str]) -> str:
-    platform = platform_names.get(account.platform, account.platform)
-    if account.platform == "dryrun":
-        return escape(platform)
-    return f"{escape(account.label)} ({escape(platform)})"
+from storage.models import Account, Media, Post, PostStatus, TargetStatus
 
 
 def media_summary(kinds: Sequence[str]) -> str:
@@ -88,6 +69,31 @@ def draft_status(post: Post, messages: int = 0) -> str:
     )
 
 
+def age(then: datetime, now: datetime) -> str:
+    """ "just now", "5 min ago", "3 h ago", "2 days ago"."""
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def draft_line(post: Post, now: datetime) -> str:
+    """ "«Launch day…» · 📎 2 photos · 3 h ago"."""
+    parts = []
+    if post.text.strip():
+        parts.append(f"«{escape(snippet(post.text, 60))}»")
+    kinds = [link.media.kind for link in post.media_links]
+    if kinds:
+        parts.append(f"📎 {media_summary(kinds)}")
+    parts.append(age(post.updated_at, now))
+    return " · ".join(parts)
+
+
 def preview(
     post: Post,
     checks: Sequence[tuple[Account, Sequence[Problem]]],
@@ -135,62 +141,6 @@ def version_lines(parts: Sequence[str], lengths: Sequence[int], limit: int) -> l
     lines = [f"    🧵 Thread of {len(parts)} ({counts} of {limit:,} each):"]
     lines.extend(f"      <i>{escape(snippet(part, 80))}</i>" for part in parts)
     return lines
-
-
-def target_line(target: Target, platform_names: Mapping[str, str]) -> str:
-    name = account_name(target.account, platform_names)
-    icon = ICONS[target.status]
-    if target.status == TargetStatus.PUBLISHED:
-        if target.url:
-            return f'{icon} {name} — <a href="{escape(target.url, quote=True)}">view post</a>'
-        if target.account.platform == "dryrun":
-            return f"{icon} {name} — done (dry run: nothing was posted)"
-        return f"{icon} {name} — published"
-    if target.status == TargetStatus.FAILED:
-        return f"{icon} {name} — {escape(target.last_error or 'failed')}"
-    if target.status == TargetStatus.UNKNOWN:
-        return (
-            f"{icon} {name} — we can't tell whether this reached it: check it, then press "
-            f"Retry or Mark as published. ({escape(target.last_error or '')})"
-        )
-    if target.status == TargetStatus.CANCELLED:
-        # With a reason when it wasn't the user's doing (a skipped repeat, a disconnect).
-        return f"{icon} {name} — {escape(target.last_error or 'cancelled')}"
-    if target.status == TargetStatus.QUEUED and target.last_error:
-        return f"{icon} {name} — will retry ({escape(target.last_error)})"
-    return f"{icon} {name} — {target.status.value}"
-
-
-def summary(
-    post: Post, targets: Sequence[Target], platform_names: Mapping[str, str]
-) -> tuple[str, Buttons]:
-    """The one DM sent when every target of a post occurrence has an outcome."""
-    ok = sum(t.status == TargetStatus.PUBLISHED for t in targets)
-    bad = [t for t in targets if t.status in (TargetStatus.FAILED, TargetStatus.UNKNOWN)]
-    unsure = all(t.status == TargetStatus.UNKNOWN for t in bad)
-    if not bad:
-        head = f"✅ <b>Post #{post.id} is out</b>"
-    elif ok:
-        head = f"⚠️ <b>Post #{post.id}</b>: {ok} of {len(targets)} published"
-    elif unsure:
-        head = f"❓ <b>Post #{post.id}: we can't tell whether it was published</b>"
-    else:
-        head = f"❌ <b>Post #{post.id} was not published</b>"
-    lines = [head]
-    if post.text.strip():
-        lines.append(f"<i>{escape(snippet(post.text))}</i>")
-    lines.append("")
-    lines.extend(target_line(t, platform_names) for t in targets)
-    buttons: Buttons = []
-    row = []
-    if bad:
-        row.append({"text": "🔁 Retry", "data": f"p:retry:{post.id}"})
-    if any(t.status == TargetStatus.UNKNOWN for t in targets):
-        row.append({"text": "✔ Mark as published", "data": f"p:mark:{post.id}"})
-    if row:
-        buttons.append(row)
-    buttons.append([{"text": "📋 Details", "data": f"p:status:{post.id}"}])
-    return "\n".join(lines), buttons
 
 
 def post_entry(post: Post, tz: str, now: datetime, platform_names: Mapping[str, str]) -> str:

@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.admin import access
-from bot.admin.pacer import Flood, FloodGuard
 from bot.config import Settings
+from bot.handlers.inbound import Flood, FloodGuard
 from storage.models import Role, User
 
 

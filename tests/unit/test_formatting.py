@@ -1,4 +1,5 @@
-"""Telegram entities -> what each platform gets (bot/formatting.py), UTF-16 offsets and all."""
+"""Telegram entities -> what each platform gets (bot/engine/formatting.py), UTF-16 offsets
+and all."""
 
 from __future__ import annotations
 

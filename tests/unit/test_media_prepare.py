@@ -11,8 +11,9 @@ import httpx
 import pytest
 from PIL import ExifTags, Image
 
+from bot.engine.content import check, prepare_for
 from bot.media.adapt import expect
-from bot.media.prepare import check, item_label, media_info, prepare_for, profile_of
+from bot.media.prepare import item_label, media_info, profile_of
 from bot.media.probe import MediaInfo, probe
 from bot.media.profile import NotAdaptable
 from bot.media.receive import storage_key

@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.admin import access
-from bot.admin import broadcast as runner_wiring
+from bot.admin.broadcast import BroadcastRunner
 from bot.admin.broadcast_message import (
     SEGMENTS,
     ContentError,
@@ -258,16 +258,16 @@ async def confirm_button(update: Update, context: CustomContext, admin: User) ->
         f"broadcast:{started.id}",
         {"recipients": started.total, "segment": started.segment},
     )
-    runner = runner_wiring.runner(services)
-    ahead = runner.current if runner else None
+    sending = runner(services)
+    ahead = sending.current if sending else None
     wait = f" It starts when broadcast #{ahead} is done." if ahead else ""
     await query.edit_message_text(
         f"📣 <b>Broadcast #{started.id}</b>: sending to {started.total:,} people.{wait}",
         parse_mode="HTML",
         reply_markup=stop_button(started.id),
     )
-    if runner is not None:
-        runner.wake()
+    if sending is not None:
+        sending.wake()
 
 
 @admin_only("broadcast.drop")
@@ -313,8 +313,8 @@ async def _stop(update: Update, context: CustomContext, admin: User, broadcast_i
     if found is None:
         return NO_BROADCAST.format(id=broadcast_id)
     await access.audit(services, admin.id, "broadcast.cancel", f"broadcast:{broadcast_id}")
-    runner = runner_wiring.runner(services)
-    if runner is not None and runner.cancel(broadcast_id):
+    sending = runner(services)
+    if sending is not None and sending.cancel(broadcast_id):
         return f"⏹ Stopping broadcast #{broadcast_id}; the summary follows."
     # Not being sent right now (queued behind another one): it ends here.
     final = await services.db.run(lambda s: repo.finish(s, broadcast_id, services.now()))
@@ -385,3 +385,31 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(confirm_button, pattern=rf"^bc:go:{ID}$"))
     app.add_handler(CallbackQueryHandler(drop_button, pattern=rf"^bc:drop:{ID}$"))
     app.add_handler(CallbackQueryHandler(stop_button_pressed, pattern=rf"^bc:stop:{ID}$"))
+
+
+# -- this process's runner ------------------------------------------------------------------
+
+_RUNNER_KEY = "broadcast_runner"
+
+
+def runner(services: Services) -> BroadcastRunner | None:
+    found = services.scratch.get(_RUNNER_KEY)
+    return found if isinstance(found, BroadcastRunner) else None
+
+
+async def start_runner(services: Services) -> BroadcastRunner:
+    """Start the runner of this process; it resumes any broadcast left running."""
+    found = runner(services)
+    if found is None:
+        found = BroadcastRunner(
+            services.db, services.settings, clock=services.clock, pace=services.pace
+        )
+        services.scratch[_RUNNER_KEY] = found
+        await found.start()
+    return found
+
+
+async def stop_runner(services: Services) -> None:
+    found = services.scratch.pop(_RUNNER_KEY, None)
+    if isinstance(found, BroadcastRunner):
+        await found.stop()

@@ -1,5 +1,5 @@
 """Admin commands: /stats, /users, /ban, /unban, /promote, /demote, /allow, /invite,
-/audit (and /broadcast, in admin_broadcast.py). Every one checks the caller's role on every
+/audit (and /broadcast, in broadcast.py). Every one checks the caller's role on every
 call; every change is written to the audit trail.
 """
 
@@ -13,7 +13,6 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.admin import access, stats
-from bot.admin import broadcast as broadcast_runner
 from bot.handlers.admin import broadcast as admin_broadcast
 from bot.handlers.admin.guard import admin_only, hide_admin_menu, show_admin_menu
 from bot.schedule.parse import distance, format_short
@@ -315,7 +314,7 @@ async def start(app: Application, everyone: Sequence[BotCommand]) -> None:  # ty
     services: Services = app.bot_data.services
     services.scratch[_MENU_KEY] = list(everyone)
     await admin_broadcast.load_drafts(services)
-    await broadcast_runner.start_runner(services)
+    await admin_broadcast.start_runner(services)
     ids = set(services.settings.admin_ids) | set(await services.db.run(admin_repo.admin_ids))
     for admin_id in sorted(ids):
         await show_admin_menu(app.bot, admin_id, everyone)
@@ -324,4 +323,4 @@ async def start(app: Application, everyone: Sequence[BotCommand]) -> None:  # ty
 async def stop(app: Application) -> None:  # type: ignore[type-arg]
     services: Services | None = app.bot_data.services
     if services is not None:
-        await broadcast_runner.stop_runner(services)
+        await admin_broadcast.stop_runner(services)

@@ -1,6 +1,6 @@
 """Compose step 3, by tapping: a month view (◀ ▶), then the hour, then the minute.
 
-The keyboards come from bot/calendar_keyboard.py; each button carries the whole choice so
+The keyboards come from bot/ui/calendar.py; each button carries the whole choice so
 far, and every tap is checked again against today in the user's zone: forged data, a day
 that has passed or one too far ahead is refused and changes nothing. Taps on a calendar
 from a step that is over reach no handler here (the gate calls them expired).
@@ -14,7 +14,7 @@ from html import escape
 from telegram import Update
 
 from bot.handlers.compose import time as timing
-from bot.handlers.compose.common import CANCEL_ROW, PICK_TIME
+from bot.handlers.compose.common import CANCEL_ROW, PICK_TIME, user_timezone
 from bot.schedule.parse import zone, zone_label
 from bot.services import CustomContext
 from bot.ui import calendar as cal
@@ -24,7 +24,7 @@ BACK_ROW = [("⬅ Back", "c:t:back"), *CANCEL_ROW]
 
 
 async def _now_local(update: Update, context: CustomContext) -> tuple[datetime, str]:
-    tz, _ = await timing.user_timezone(context.services, user_id(update))
+    tz, _ = await user_timezone(context.services, user_id(update))
     return context.services.now().astimezone(zone(tz)), tz
 
 

@@ -9,13 +9,13 @@ from telegram.ext import (
     ConversationHandler,
 )
 
+from bot.accounts import users
 from bot.compose import posting, series_draft
 from bot.compose import versions as draft_versions
 from bot.compose.editing import EditError
 from bot.compose.posting import ComposeError
 from bot.engine import formatting, overrides
 from bot.handlers.compose import queue, targets, versions
-from bot.handlers.compose import time as timing
 from bot.handlers.compose.common import (
     ALT_BUTTON,
     CANCEL_ROW,
@@ -24,6 +24,7 @@ from bot.handlers.compose.common import (
     PICK_ACCOUNTS,
     PICK_TIME,
     PREVIEW,
+    ask_time,
 )
 from bot.schedule.parse import format_when
 from bot.services import CustomContext
@@ -61,7 +62,7 @@ async def show_preview(update: Update, context: CustomContext, *, fresh: bool = 
     rows = [
         first_row,
         [("🕒 Change time", "c:chtime"), ("👥 Change accounts", "c:chacc")],
-        [("🔁 Repeat", "c:rep")],  # issue 6: repeats (compose_repeat.py)
+        [("🔁 Repeat", "c:rep")],  # issue 6: repeats (repeat.py)
         [("💾 Save as template", "c:tsave")],  # issue 6: templates (handlers/templates.py)
         [(ALT_BUTTON, "c:alt:p")] if render.photos(post) else [],
         *versions.rows("c", services, post, checked.checks),  # Customize for X, threads
@@ -85,12 +86,12 @@ async def confirm(update: Update, context: CustomContext) -> int:
     except ComposeError as exc:
         await query.answer()
         if "passed" in str(exc):
-            await timing.ask_time(update, context, problem=str(exc))
+            await ask_time(update, context, problem=str(exc))
             return PICK_TIME
         await reply(update, f"⚠️ {escape(str(exc))}")
         return PREVIEW
     await query.answer("Scheduled")
-    user = await posting.get_user(services, uid)
+    user = await users.get_user(services, uid)
     tz = user.timezone if user else services.settings.default_timezone
     post = result.post
     text = render.scheduled_confirmation(post, chosen, tz, services.now(), services.platform_names)
@@ -110,7 +111,7 @@ async def change_time(update: Update, context: CustomContext) -> int:
     """Back to the time step."""
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await timing.ask_time(update, context)
+    await ask_time(update, context)
     return PICK_TIME
 
 

@@ -1,5 +1,5 @@
 """Compose step 3, by the queue: "➕ Add to queue" puts the post in the next free slot of each
-chosen account (bot/queue_slots.py), so one post may go out at different times per account.
+chosen account (bot/compose/slots.py), so one post may go out at different times per account.
 
 The preview shows each account's time and its Confirm button says "queue" in its data, so
 confirming recomputes the slots in the same transaction that creates the targets (a slot
@@ -20,12 +20,9 @@ from telegram.ext import ConversationHandler
 
 from bot.compose import posting
 from bot.compose.posting import ComposeError
-from bot.handlers.compose import preview
-from bot.handlers.compose import time as timing
-from bot.handlers.compose.common import PICK_TIME, PREVIEW
-from bot.schedule import slots as queue_slots
+from bot.handlers.compose.common import PICK_TIME, PREVIEW, ask_time, user_timezone
 from bot.schedule.parse import format_when
-from bot.schedule.slots import NoSlots, SlotError
+from bot.schedule.slots import NoSlots
 from bot.services import CustomContext, Services
 from bot.ui import render
 from bot.ui.chat import edit, reply, user_id
@@ -44,6 +41,11 @@ class QueueMark:
 
 def _marks(services: Services) -> dict[int, QueueMark]:
     return services.scratch.setdefault(MARKS, {})  # type: ignore[no-any-return]
+
+
+def remember(services: Services, uid: int, post_id: int, times: dict[int, datetime]) -> None:
+    """The queue times ➕ Add to queue found for this draft, for the preview to show."""
+    _marks(services)[uid] = QueueMark(post_id=post_id, times=times)
 
 
 def forget(services: Services, uid: int) -> None:
@@ -84,34 +86,6 @@ def when_text(
     return "\n".join(lines)
 
 
-async def add_to_queue(update: Update, context: CustomContext) -> int:
-    """➕ Add to queue: find each account's next free slot, then preview."""
-    query = update.callback_query
-    assert query is not None
-    services = context.services
-    uid = user_id(update)
-    draft = await posting.current_draft(services, uid)
-    if draft is None or not draft.draft_account_ids:
-        await query.answer("Pick at least one account first.", show_alert=True)
-        return PICK_TIME
-    if draft.rrule:
-        await query.answer(
-            "A repeating post can't go in the queue: pick its first time instead.",
-            show_alert=True,
-        )
-        return PICK_TIME
-    try:
-        times = await queue_slots.plan(services, uid, list(draft.draft_account_ids))
-    except SlotError as exc:
-        await query.answer()
-        await timing.ask_time(update, context, problem=str(exc))
-        return PICK_TIME
-    await query.answer()
-    await posting.set_time(services, uid, min(times.values()))
-    _marks(services)[uid] = QueueMark(post_id=draft.id, times=times)
-    return await preview.show_preview(update, context)
-
-
 async def confirm(update: Update, context: CustomContext) -> int:
     """Schedule the draft in the queue: each account's target at its own next free slot."""
     query = update.callback_query
@@ -123,13 +97,13 @@ async def confirm(update: Update, context: CustomContext) -> int:
     except (NoSlots, ComposeError) as exc:
         await query.answer()
         if isinstance(exc, NoSlots) or "passed" in str(exc):
-            await timing.ask_time(update, context, problem=str(exc))
+            await ask_time(update, context, problem=str(exc))
             return PICK_TIME
         await reply(update, f"⚠️ {escape(str(exc))}")
         return PREVIEW
     forget(services, uid)
     await query.answer("Added to the queue")
-    tz, _ = await timing.user_timezone(services, uid)
+    tz, _ = await user_timezone(services, uid)
     now = services.now()
     post = result.post
     names = services.platform_names

@@ -15,11 +15,17 @@ from telegram import Message, Update
 from bot.compose import drafts, posting
 from bot.compose.posting import ComposeError
 from bot.handlers.compose import content, preview, targets
-from bot.handlers.compose import time as timing
-from bot.handlers.compose.common import CANCEL_ROW, COMPOSING, PICK_ACCOUNTS, PICK_TIME, PREVIEW
-from bot.handlers.posts.drafts import describe
+from bot.handlers.compose.common import (
+    CANCEL_ROW,
+    COMPOSING,
+    PICK_ACCOUNTS,
+    PICK_TIME,
+    PREVIEW,
+    ask_time,
+)
 from bot.services import CustomContext
 from bot.ui.chat import callback_int, edit, reply, user_id
+from bot.ui.render import draft_line
 
 Step = Callable[[Update, CustomContext], Coroutine[Any, Any, int | None]]
 
@@ -56,7 +62,7 @@ def ask_new(state: int) -> Step:
         _take(context, uid)
         await reply(
             update,
-            f"📝 Continue your draft ({describe(post, context.services.now())}) or start a "
+            f"📝 Continue your draft ({draft_line(post, context.services.now())}) or start a "
             "new one? The current one stays in /drafts.",
             [[("▶ Continue", f"c:cont:{state}"), ("📝 Start a new one", "c:fresh:0")]],
         )
@@ -80,7 +86,7 @@ def interrupt(state: int) -> Step:
         if follows:
             return None  # the rest of an album: one question for all of it
         post = await drafts.in_progress(context.services, uid)
-        where = f" ({describe(post, context.services.now())})" if post else ""
+        where = f" ({draft_line(post, context.services.now())})" if post else ""
         await reply(
             update,
             f"📝 You're in the middle of a post{where}. Add what you just sent to it, or "
@@ -151,7 +157,7 @@ async def show_step(update: Update, context: CustomContext, state: int) -> int:
         await targets.show_accounts(update, context)
         return PICK_ACCOUNTS
     if state == PICK_TIME:
-        await timing.ask_time(update, context)
+        await ask_time(update, context)
         return PICK_TIME
     if state == PREVIEW:
         return await preview.show_preview(update, context)

@@ -6,11 +6,11 @@ from telegram import Update
 
 from bot.compose import posting
 from bot.compose.posting import ACCOUNT_NOT_YOURS, ComposeError
-from bot.handlers.compose import time as timing
 from bot.handlers.compose.common import (
     CANCEL_ROW,
     PICK_ACCOUNTS,
     PICK_TIME,
+    ask_time,
 )
 from bot.services import CustomContext
 from bot.ui.chat import Rows, callback_int, edit, reply, user_id
@@ -69,7 +69,7 @@ async def accounts_next(update: Update, context: CustomContext) -> int:
         await query.answer("Pick at least one account.", show_alert=True)
         return PICK_ACCOUNTS
     await query.answer()
-    await timing.ask_time(update, context)
+    await ask_time(update, context)
     return PICK_TIME
 
 

@@ -1,7 +1,7 @@
 """Compose step 3: picking when the post goes out.
 
-A quick button, a typed time (in any language bot/timeparse.py reads, in the user's
-timezone), the calendar (compose_calendar.py) or the queue (compose_queue.py). A wall time
+A quick button, a typed time (in any language bot/schedule/parse.py reads, in the user's
+timezone), the calendar (calendar.py) or the queue (queue.py). A wall time
 the clocks skip or repeat on a DST change is never shifted silently: the user picks one of
 its readings, and the choice's button carries the wall time and which reading, so it is
 checked again when tapped.
@@ -17,10 +17,13 @@ from html import escape
 from telegram import Update
 
 from bot.compose import posting
+from bot.compose import slots as queue_slots
 from bot.handlers.compose import preview, queue
 from bot.handlers.compose.common import (
     CANCEL_ROW,
     PICK_TIME,
+    ask_time,
+    user_timezone,
 )
 from bot.schedule.parse import (
     MAX_AHEAD,
@@ -34,42 +37,13 @@ from bot.schedule.parse import (
     resolve_local,
     tomorrow_at,
 )
-from bot.schedule.timezones import describe
-from bot.services import CustomContext, Services
+from bot.schedule.slots import SlotError
+from bot.services import CustomContext
 from bot.ui.chat import Rows, edit, reply, user_id
 
-TIME_ROWS: Rows = [
-    [("⚡ Now", "c:t:now"), ("In 1 hour", "c:t:1h"), ("Tomorrow 09:00", "c:t:tom9")],
-    [("📅 Pick a date", "c:t:cal"), ("➕ Add to queue", "c:t:q")],
-    [("⬅ Accounts", "c:chacc"), *CANCEL_ROW],
-]
 #: A DST choice: the wall time asked for, and which reading of it ("c:dst:202603290230:0").
 DST_PATTERN = r"^c:dst:\d{12}:\d$"
 _DST = re.compile(r"^c:dst:(\d{12}):(\d)$")
-
-
-async def user_timezone(services: Services, uid: int) -> tuple[str, str | None]:
-    """The user's zone and language (for reading typed times)."""
-    user = await posting.get_user(services, uid)
-    if user is None:
-        return services.settings.default_timezone, None
-    return user.timezone, user.language
-
-
-async def ask_time(update: Update, context: CustomContext, problem: str | None = None) -> None:
-    services = context.services
-    tz, _ = await user_timezone(services, user_id(update))
-    text = (
-        "🕒 <b>When?</b> Tap a button, or type a time like <i>in 2 hours</i>, "
-        "<i>tomorrow 9am</i>, <i>fri 18:30</i> or <i>2026-12-24 18:00</i>.\n"
-        f"Times are in {escape(describe(tz, services.now()))}; /timezone changes it."
-    )
-    if problem:
-        text = f"⚠️ {escape(problem)}\n\n{text}"
-    if update.callback_query and not problem:
-        await edit(update.callback_query, text, TIME_ROWS)
-    else:
-        await reply(update, text, TIME_ROWS)
 
 
 async def back(update: Update, context: CustomContext) -> int:
@@ -199,3 +173,34 @@ async def dst_choice(update: Update, context: CustomContext) -> int:
         await query.answer("That choice is out of date. Type the time again.", show_alert=True)
         return PICK_TIME
     return await _checked(update, context, resolution.choices[index].instant)
+
+
+# -- ➕ Add to queue (bot/handlers/compose/queue.py remembers the slots the preview shows) --
+
+
+async def add_to_queue(update: Update, context: CustomContext) -> int:
+    """➕ Add to queue: find each account's next free slot, then preview."""
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    uid = user_id(update)
+    draft = await posting.current_draft(services, uid)
+    if draft is None or not draft.draft_account_ids:
+        await query.answer("Pick at least one account first.", show_alert=True)
+        return PICK_TIME
+    if draft.rrule:
+        await query.answer(
+            "A repeating post can't go in the queue: pick its first time instead.",
+            show_alert=True,
+        )
+        return PICK_TIME
+    try:
+        times = await queue_slots.plan(services, uid, list(draft.draft_account_ids))
+    except SlotError as exc:
+        await query.answer()
+        await ask_time(update, context, problem=str(exc))
+        return PICK_TIME
+    await query.answer()
+    await posting.set_time(services, uid, min(times.values()))
+    queue.remember(services, uid, draft.id, times)
+    return await preview.show_preview(update, context)

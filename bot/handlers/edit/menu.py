@@ -2,8 +2,8 @@
 
 The edit menu is the post's preview as each account would get it, with buttons for the
 text, media, time, accounts and each account's own version; nothing is stored until
-💾 Save (bot/edit_save.py), which validates again and changes only the copies still
-waiting. These are states of the compose conversation (compose.py), so a typed text or
+💾 Save (bot/compose/edit_save.py), which validates again and changes only the copies still
+waiting. These are states of the compose conversation (handlers/conversation.py), so a typed text or
 time reaches the edit and not a new post.
 """
 
@@ -15,7 +15,8 @@ from html import escape
 from telegram import Update
 from telegram.ext import ConversationHandler
 
-from bot.compose import editing, posting
+from bot.accounts import users
+from bot.compose import editing
 from bot.compose.edit_save import Saved, save
 from bot.compose.editing import EditDraft, EditError
 from bot.engine import formatting, series
@@ -109,7 +110,7 @@ async def save_button(update: Update, context: CustomContext) -> int:
         return await show(update, context, fresh=True, note=f"⚠️ {escape(str(exc))}")
     await query.answer("Saved")
     editing.drop(services, uid)
-    user = await posting.get_user(services, uid)
+    user = await users.get_user(services, uid)
     tz = user.timezone if user else services.settings.default_timezone
     rows: Rows = []
     if saved.when is not None:

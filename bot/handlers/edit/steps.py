@@ -10,6 +10,7 @@ from html import escape
 
 from telegram import Update
 
+from bot.accounts import users
 from bot.compose import editing, posting
 from bot.compose.editing import EditDraft, EditError
 from bot.engine import overrides
@@ -128,7 +129,7 @@ async def ask_time(update: Update, context: CustomContext, problem: str | None =
     draft = staged(context, update)
     if draft is None:
         return await gone(update)
-    user = await posting.get_user(services, user_id(update))
+    user = await users.get_user(services, user_id(update))
     tz = user.timezone if user else services.settings.default_timezone
     now = services.now()
     soon = (now + timedelta(hours=1)).replace(second=0, microsecond=0)
@@ -186,7 +187,7 @@ async def typed_time(update: Update, context: CustomContext) -> int:
     draft = staged(context, update)
     if draft is None:
         return await gone(update)
-    user = await posting.get_user(services, user_id(update))
+    user = await users.get_user(services, user_id(update))
     assert user is not None
     text = update.effective_message.text or ""  # type: ignore[union-attr]
     try:

@@ -1,13 +1,10 @@
 """/drafts (resume or delete a kept draft), 💾 Keep as draft, and 📄 Duplicate from /list.
 
-Resume, Keep and Duplicate move the compose conversation, so compose.py wires them into its
-graph; the listing and deleting live outside it and work at any time.
+Resume, Keep and Duplicate move the compose conversation, so handlers/conversation.py wires
+them into its graph; the listing and deleting live outside it and work at any time.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
-from html import escape
 
 from telegram import Message, Update
 from telegram.ext import (
@@ -22,42 +19,16 @@ from bot.compose import drafts, posting
 from bot.compose.drafts import Copied
 from bot.compose.posting import POST_NOT_FOUND, ComposeError
 from bot.handlers.compose import content, status, targets
-from bot.handlers.compose import time as timing
-from bot.handlers.compose.common import COMPOSING, PICK_ACCOUNTS, PICK_TIME
+from bot.handlers.compose.common import COMPOSING, PICK_ACCOUNTS, PICK_TIME, ask_time
 from bot.services import CustomContext
-from bot.ui import render
 from bot.ui.chat import ID, Rows, callback_id, callback_int, edit, reply, user_id
+from bot.ui.render import draft_line
 from storage.models import Post
 
 EMPTY = (
     "You have no drafts. A post you leave with 💾 <b>Keep as draft</b> waits here until you "
     "finish it."
 )
-
-
-def age(then: datetime, now: datetime) -> str:
-    """ "just now", "5 min ago", "3 h ago", "2 days ago"."""
-    seconds = max(0, int((now - then).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    days = seconds // 86400
-    return f"{days} day{'s' if days != 1 else ''} ago"
-
-
-def describe(post: Post, now: datetime) -> str:
-    """ "«Launch day…» · 📎 2 photos · 3 h ago"."""
-    parts = []
-    if post.text.strip():
-        parts.append(f"«{escape(render.snippet(post.text, 60))}»")
-    kinds = [link.media.kind for link in post.media_links]
-    if kinds:
-        parts.append(f"📎 {render.media_summary(kinds)}")
-    parts.append(age(post.updated_at, now))
-    return " · ".join(parts)
 
 
 # -- /drafts --------------------------------------------------------------------------------
@@ -92,7 +63,7 @@ async def _page(context: CustomContext, uid: int, number: int) -> tuple[str, Row
     ]
     rows: list[list[tuple[str, str]]] = []
     for index, post in enumerate(found, start=first + 1):
-        lines.append(f"\n<b>{index}.</b> {describe(post, now)}")
+        lines.append(f"\n<b>{index}.</b> {draft_line(post, now)}")
         rows.append(
             [(f"▶ Resume {index}", f"d:resume:{post.id}"), (f"🗑 {index}", f"d:del:{post.id}")]
         )
@@ -117,7 +88,7 @@ async def delete_ask(update: Update, context: CustomContext) -> None:
         return
     await reply(
         update,
-        f"Delete this draft? {describe(post, context.services.now())}\nThis can't be undone.",
+        f"Delete this draft? {draft_line(post, context.services.now())}\nThis can't be undone.",
         [[("🗑 Yes, delete it", f"d:delyes:{post.id}"), ("Keep it", "d:delno")]],
     )
 
@@ -182,7 +153,7 @@ async def keep(update: Update, context: CustomContext) -> int:
         return ConversationHandler.END
     await edit(
         query,
-        f"💾 <b>Kept as a draft</b>: {describe(post, services.now())}\n"
+        f"💾 <b>Kept as a draft</b>: {draft_line(post, services.now())}\n"
         "Nothing was scheduled. /drafts resumes it whenever you like.",
     )
     return ConversationHandler.END
@@ -211,7 +182,7 @@ async def duplicate(update: Update, context: CustomContext) -> int | None:
     if not copied.post.draft_account_ids:
         await targets.show_accounts(fresh, context)
         return PICK_ACCOUNTS
-    await timing.ask_time(fresh, context)
+    await ask_time(fresh, context)
     return PICK_TIME
 
 
@@ -247,7 +218,7 @@ def as_message(update: Update, sent: Message) -> Update:
 
 
 def install(app: Application) -> None:  # type: ignore[type-arg]
-    """The handlers outside the compose conversation (compose.py wires the rest)."""
+    """The handlers outside the compose conversation (handlers/conversation.py wires the rest)."""
     app.add_handler(CommandHandler("drafts", drafts_command, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(drafts_page, pattern=r"^d:page:\d+$"))
     app.add_handler(CallbackQueryHandler(delete_ask, pattern=rf"^d:del:{ID}$"))

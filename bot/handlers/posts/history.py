@@ -7,7 +7,8 @@ from html import escape
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.compose import posting
+from bot.accounts import users
+from bot.compose import posting, scheduled
 from bot.schedule.localtime import zone, zone_label
 from bot.schedule.parse import format_short
 from bot.services import CustomContext
@@ -56,7 +57,7 @@ async def status(update: Update, context: CustomContext) -> None:
     if found is None or post_id is None:
         await reply(update, NOT_FOUND.format(id=named.shown))
         return
-    user = await posting.get_user(services, uid)
+    user = await users.get_user(services, uid)
     tz = user.timezone if user else services.settings.default_timezone
     now = services.now()
     names = services.platform_names
@@ -111,7 +112,7 @@ async def history_command(update: Update, context: CustomContext) -> None:
     if not targets:
         await reply(update, "Nothing has been published yet. /list shows what is scheduled.")
         return
-    user = await posting.get_user(services, uid)
+    user = await users.get_user(services, uid)
     tz = user.timezone if user else services.settings.default_timezone
     now = services.now()
     names = services.platform_names
@@ -135,7 +136,7 @@ async def retry_command(update: Update, context: CustomContext) -> None:
     post_id = named.value
     count = None
     if post_id is not None:
-        count = await posting.retry(context.services, user_id(update), post_id)
+        count = await scheduled.retry(context.services, user_id(update), post_id)
     if count is None:
         await reply(update, NOT_FOUND.format(id=named.shown))
     elif count == 0:
@@ -152,7 +153,7 @@ async def mark_published(update: Update, context: CustomContext) -> None:
     named = callback_id(query)
     post_id = named.value
     count = (
-        await posting.mark_published(context.services, user_id(update), post_id)
+        await scheduled.mark_published(context.services, user_id(update), post_id)
         if post_id is not None
         else None
     )

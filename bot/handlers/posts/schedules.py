@@ -7,7 +7,8 @@ from html import escape
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.compose import posting
+from bot.accounts import users
+from bot.compose import posting, scheduled
 from bot.engine import series
 from bot.schedule.parse import format_when
 from bot.services import CustomContext
@@ -38,13 +39,13 @@ async def _page(
     context: CustomContext, uid: int, number: int
 ) -> tuple[str, list[list[tuple[str, str]]]]:
     services = context.services
-    found, pages = await posting.page(services, uid, number)
+    found, pages = await scheduled.page(services, uid, number)
     if not found and number > 0:
         number = pages - 1
-        found, pages = await posting.page(services, uid, number)
+        found, pages = await scheduled.page(services, uid, number)
     if not found:
         return "You have no posts yet. Send me something to post, or /new.", []
-    user = await posting.get_user(services, uid)
+    user = await users.get_user(services, uid)
     tz = user.timezone if user else services.settings.default_timezone
     now = services.now()
     entries = [render.post_entry(p, tz, now, services.platform_names) for p in found]
@@ -52,11 +53,11 @@ async def _page(
     rows: list[list[tuple[str, str]]] = []
     for post in found:
         row = []
-        if posting.pending_targets(post):
+        if scheduled.pending_targets(post):
             row += [(f"⚡ Post #{post.id} now", f"p:now:{post.id}")]
             row += [(f"✖ Cancel #{post.id}", f"p:cancel:{post.id}")]
             row += [(f"✏️ Edit #{post.id}", f"p:edit:{post.id}")]  # issue 6: compose graph
-        if posting.retryable_targets(post):
+        if scheduled.retryable_targets(post):
             row += [(f"🔁 Retry #{post.id}", f"p:retry:{post.id}")]
         row += [(f"📄 Duplicate #{post.id}", f"p:dup:{post.id}")]  # issue 6: compose graph
         rows.append(row)
@@ -97,14 +98,14 @@ async def cancel_button(update: Update, context: CustomContext) -> None:
 
 
 async def _ask_cancel(update: Update, context: CustomContext, post_id: int) -> None:
-    post = await posting.get_post(context.services, user_id(update), post_id)
+    post = await scheduled.get_post(context.services, user_id(update), post_id)
     if post is None:
         await reply(update, NOT_FOUND.format(id=post_id))
         return
     if series.is_live(post):
         await _ask_cancel_series(update, context, post)
         return
-    pending = posting.pending_targets(post)
+    pending = scheduled.pending_targets(post)
     if not pending:
         await reply(
             update,
@@ -124,7 +125,7 @@ async def _ask_cancel(update: Update, context: CustomContext, post_id: int) -> N
 async def _ask_cancel_series(update: Update, context: CustomContext, post: Post) -> None:
     """A repeating post: cancel only its next occurrence, or stop the whole series."""
     services = context.services
-    user = await posting.get_user(services, user_id(update))
+    user = await users.get_user(services, user_id(update))
     tz = user.timezone if user else services.settings.default_timezone
     said = f"Post #{post.id} repeats {escape(series.words(post, tz))}."
     occurrence = series.pending_occurrence(post)
@@ -152,7 +153,7 @@ async def cancel_one(update: Update, context: CustomContext) -> None:
         return
     post_id = post.value
     services = context.services
-    done = await series.cancel_one(services, user_id(update), post_id, occurrence)
+    done = await scheduled.cancel_one(services, user_id(update), post_id, occurrence)
     if done is None:
         await edit(query, NOT_FOUND.format(id=post_id))
         return
@@ -182,7 +183,7 @@ async def cancel_yes(update: Update, context: CustomContext) -> None:
         await edit(query, NOT_FOUND.format(id=post.shown))
         return
     post_id = post.value
-    done = await series.cancel_all(context.services, user_id(update), post_id)
+    done = await scheduled.cancel_all(context.services, user_id(update), post_id)
     count = None if done is None else done[0]
     if count is None:
         await edit(query, NOT_FOUND.format(id=post_id))
@@ -203,7 +204,7 @@ async def keep(update: Update, context: CustomContext) -> None:
     post = callback_id(query)
     found = None
     if post.value is not None:
-        found = await posting.get_post(context.services, user_id(update), post.value)
+        found = await scheduled.get_post(context.services, user_id(update), post.value)
     if found is None:
         await edit(query, NOT_FOUND.format(id=post.shown))
         return
@@ -217,7 +218,7 @@ async def post_now_button(update: Update, context: CustomContext) -> None:
     post_id = post.value
     count = None
     if post_id is not None:
-        count = await posting.post_now(context.services, user_id(update), post_id)
+        count = await scheduled.post_now(context.services, user_id(update), post_id)
     if count is None:
         await query.answer()
         await reply(update, NOT_FOUND.format(id=post.shown))
@@ -235,7 +236,7 @@ async def retry_button(update: Update, context: CustomContext) -> None:
     post_id = post.value
     count = None
     if post_id is not None:
-        count = await posting.retry(context.services, user_id(update), post_id)
+        count = await scheduled.retry(context.services, user_id(update), post_id)
     if count is None:
         await query.answer()
         await reply(update, NOT_FOUND.format(id=post.shown))

@@ -1,7 +1,7 @@
 """/templates (use or delete one), and 💾 Save as template from the preview or a scheduled post.
 
-Using a template and naming one move the compose conversation, so compose.py wires them into
-its graph; listing and deleting work at any time.
+Using a template and naming one move the compose conversation, so handlers/conversation.py
+wires them into its graph; listing and deleting work at any time.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.compose import drafts, posting
+from bot.compose import drafts, scheduled
 from bot.compose import templates as service
 from bot.compose.posting import POST_NOT_FOUND, ComposeError
 from bot.handlers.compose import content, preview
@@ -180,7 +180,7 @@ async def save_from_post(update: Update, context: CustomContext) -> int:
     named = callback_id(query)
     post = None
     if named.value is not None:
-        post = await posting.get_post(context.services, user_id(update), named.value)
+        post = await scheduled.get_post(context.services, user_id(update), named.value)
     if post is None or post.status == PostStatus.DRAFT:  # said now, not after the name
         await reply(update, POST_NOT_FOUND.format(id=named.shown))
         return ConversationHandler.END
@@ -267,7 +267,7 @@ async def busy(update: Update, context: CustomContext) -> None:
 
 
 def install(app: Application) -> None:  # type: ignore[type-arg]
-    """The handlers outside the compose conversation (compose.py wires the rest)."""
+    """The handlers outside the compose conversation (handlers/conversation.py wires the rest)."""
     app.add_handler(
         CommandHandler("templates", templates_command, filters=filters.ChatType.PRIVATE)
     )
