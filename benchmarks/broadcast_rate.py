@@ -23,9 +23,9 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
-from bot.admin.broadcast import runner
 from bot.app import Crier
 from bot.config import Settings
+from bot.handlers.admin.broadcast import runner
 from storage import broadcasts
 from storage.models import BroadcastStatus, Delivery, DeliveryStatus, Role, User, UserStatus
 

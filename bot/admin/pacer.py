@@ -1,7 +1,11 @@
 """The broadcast's own pace: `Pacer` hands out send slots (an even pace overall, a gap per
 chat, a pause for everyone on a 429); the limits of Telegram itself are kept by
 bot/ops/outbound.py underneath. (How fast one user may send updates to the bot is
-bot/handlers/inbound.py's `FloodGuard`.)"""
+bot/handlers/inbound.py's `FloodGuard`.)
+
+Ours rather than aiolimiter: slots evenly spaced with no burst, a gap per chat, one pause
+for everyone on a 429 and a wait that ⏹ Stop interrupts; an AsyncLimiter lets a bucketful
+through at once and has no pause."""
 
 from __future__ import annotations
 

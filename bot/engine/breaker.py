@@ -4,6 +4,10 @@ After `threshold` consecutive transient failures a breaker opens: nothing is sen
 cool-down, and the posts stay queued. Then it half-opens and lets exactly one call probe;
 success closes it, failure opens it again for twice as long (up to `max_cooldown`).
 Rate limits, auth and permanent errors don't count: the platform answered.
+
+Ours rather than purgatory or aiobreaker: the engine asks before it claims (is it open,
+when does it reopen?) so posts stay queued and the timer is armed, and a failed probe
+doubles the cool-down; both libraries wrap the call and raise, with a fixed cool-down.
 """
 
 from __future__ import annotations

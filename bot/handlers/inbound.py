@@ -11,7 +11,9 @@ as fast as the backlog drains and never trip. What happens to an update over the
 decided when its turn comes (`Arrival.over`), by the gate, which knows where the update
 would go: content for the post being composed is still added, anything else is dropped.
 A lane holds at most `backlog` updates; past that they are dropped at once. The budget is
-made of `FloodGuard`s, per-user token buckets.
+made of `FloodGuard`s, per-user token buckets: ours rather than aiolimiter's, because a
+budget answers at once instead of waiting, says "slow down" once per window, tells when the
+user may send again and forgets idle users; an AsyncLimiter only waits.
 """
 
 from __future__ import annotations

