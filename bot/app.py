@@ -22,9 +22,8 @@ from bot.config import Settings
 from bot.engine.notifier import Notifier
 from bot.engine.retry import RetryPolicy
 from bot.engine.runner import Engine, EngineConfig
-from bot.handlers import accounts, connect, gate, start
+from bot.handlers import accounts, connect, conversation, gate, start
 from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
-from bot.handlers import conversation as compose
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
@@ -185,13 +184,13 @@ class Crier:
             .get_updates_read_timeout(settings.telegram_poll_timeout + 10)
             # Every message waits for its chat's and the overall slot before it is sent.
             .rate_limiter(PacedLimiter(self.pace))
-            # One user's updates in order, different users' at once (bot/inbound.py).
+            # One user's updates in order, different users' at once (bot/handlers/inbound.py).
             .concurrent_updates(self.updates)
         )
         if mode == "bot":
             builder = builder.persistence(DatabasePersistence(self.db))
         if mode != "bot" or settings.telegram_mode == "webhook":
-            builder = builder.updater(None)  # webhook: updates arrive through bot/web.py
+            builder = builder.updater(None)  # webhook: updates arrive through bot/ops/web.py
         self.app: Application[Any, CustomContext, Any, Any, BotData, Any] = builder.build()  # type: ignore[assignment]
         self.services: Services | None = None
         #: The publish engine (None when RUN_ENGINE is off) and the notice outbox.
@@ -266,7 +265,7 @@ class Crier:
             bulk_handlers.install(self.app)  # issue 6: bulk
             draft_handlers.install(self.app)  # issue 6: /drafts (Resume is in compose)
             template_handlers.install(self.app)  # issue 6: /templates (Use is in compose)
-            compose.install(self.app)
+            conversation.install(self.app)  # the compose conversation
             gate.install_fallbacks(self.app)
         await self.app.initialize()
         await self.app.start()

@@ -2,8 +2,10 @@
 
 The draft (text, media, chosen accounts and time) is a row from the first message on, and
 the conversation state is persisted, so a restart resumes where the user was. This module
-only declares the state graph (drawn in conversation.mmd beside it); each step's handlers live in
-compose_<step>.py.
+only declares the state graph (drawn in conversation.mmd beside it); each step's handlers
+live in bot/handlers/compose/<step>.py, and the states it shares with editing a scheduled
+post, resuming a draft and using a template in handlers/edit/ and handlers/posts/. It sits
+directly in handlers/, above those sub-rooms, because it wires all of them.
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ async def adapt_rows(
 async def adapt_files(
     items: Sequence[MediaFile], profile: MediaProfile, media_dir: Path
 ) -> list[MediaFile]:
-    """`adapt_rows` for files that are no rows (a bulk row's fetched media)."""
+    """`adapt_rows` for a post given as provider content: files, not rows."""
     cache = media_dir / DERIVED_DIR
     return list(await asyncio.gather(*(_adapt_file(item, profile, cache) for item in items)))
 
