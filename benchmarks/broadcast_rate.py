@@ -24,8 +24,8 @@ from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
 from bot.app import Crier
-from bot.broadcast import runner
 from bot.config import Settings
+from bot.handlers.admin.broadcast import runner
 from storage import broadcasts
 from storage.models import BroadcastStatus, Delivery, DeliveryStatus, Role, User, UserStatus
 

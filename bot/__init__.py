@@ -1,4 +1,8 @@
-"""Crier's application package: Telegram UI, publish engine, notices."""
+"""Crier's application package: Telegram UI, publish engine, notices.
+
+It is organised in rooms, each a subpackage whose __init__ says what it holds and what it
+may import; docs/ARCHITECTURE.md draws the whole house, and tests/unit/test_layout.py keeps
+the imports pointing one way."""
 
 import os
 

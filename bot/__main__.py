@@ -10,8 +10,8 @@ import sys
 
 from pydantic import ValidationError
 
-from bot import logs
 from bot.config import Settings
+from bot.ops import logs
 
 log = logging.getLogger("crier")
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
-        from bot.secrets import generate_key
+        from storage.secrets import generate_key
 
         print(generate_key())
         return 0
@@ -85,8 +85,8 @@ async def _serve(settings: Settings, *, mode: str) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import Crier
-    from bot.secrets import SecretsUnavailable, WrongKey
-    from bot.web import WebServerError
+    from bot.ops.web import WebServerError
+    from storage.secrets import SecretsUnavailable, WrongKey
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -15,31 +15,31 @@ import httpx
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot import (
-    access,
-    media_cleanup,  # issue 5: media
-)
-from bot import alerts as alerts_registry
-from bot.alerts import Alerts
+from bot.admin import access
+from bot.admin import alerts as alerts_registry
+from bot.admin.alerts import Alerts
 from bot.config import Settings
-from bot.engine import Engine, EngineConfig
-from bot.handlers import accounts, admin, compose, connect, gate, history, schedules, start
+from bot.engine.notifier import Notifier
+from bot.engine.retry import RetryPolicy
+from bot.engine.runner import Engine, EngineConfig
+from bot.handlers import accounts, connect, conversation, gate, start
 from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
-from bot.handlers import drafts as draft_handlers  # issue 6: drafts
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
-from bot.handlers import templates as template_handlers  # issue 6: templates
-from bot.inbound import Budget, FairUpdates
-from bot.metrics import DatabaseFigures, scrape_registry
-from bot.notifier import Notifier
-from bot.outbound import PacedLimiter, PaceLimits, TelegramPace
-from bot.persistence import DatabasePersistence
-from bot.retry import RetryPolicy
-from bot.secrets import SecretBox, SecretsUnavailable
+from bot.handlers.admin import commands as admin
+from bot.handlers.inbound import Budget, FairUpdates
+from bot.handlers.persistence import DatabasePersistence
+from bot.handlers.posts import drafts as draft_handlers  # issue 6: drafts
+from bot.handlers.posts import history, schedules
+from bot.handlers.posts import templates as template_handlers  # issue 6: templates
+from bot.media import cleanup as media_cleanup
+from bot.ops import metrics
+from bot.ops.metrics import DatabaseFigures, scrape_registry
+from bot.ops.outbound import PacedLimiter, PaceLimits, TelegramPace
+from bot.ops.wakeup import Wakeup
+from bot.ops.web import Health, MediaFiles, Webhook, WebServer, WebServerError, build_app
 from bot.services import BotData, CustomContext, Services, utc_now
-from bot.wakeup import Wakeup
-from bot.web import Health, MediaFiles, Webhook, WebServer, WebServerError, build_app
 from providers.base import Provider
 from providers.bluesky import BlueskyProvider
 from providers.discord import DiscordProvider
@@ -51,6 +51,7 @@ from providers.webhook import WebhookProvider
 from storage import accounts as accounts_repo
 from storage.db import Database
 from storage.migrate import upgrade
+from storage.secrets import SecretBox, SecretsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -183,15 +184,18 @@ class Crier:
             .get_updates_read_timeout(settings.telegram_poll_timeout + 10)
             # Every message waits for its chat's and the overall slot before it is sent.
             .rate_limiter(PacedLimiter(self.pace))
-            # One user's updates in order, different users' at once (bot/inbound.py).
+            # One user's updates in order, different users' at once (bot/handlers/inbound.py).
             .concurrent_updates(self.updates)
         )
         if mode == "bot":
             builder = builder.persistence(DatabasePersistence(self.db))
         if mode != "bot" or settings.telegram_mode == "webhook":
-            builder = builder.updater(None)  # webhook: updates arrive through bot/web.py
+            builder = builder.updater(None)  # webhook: updates arrive through bot/ops/web.py
         self.app: Application[Any, CustomContext, Any, Any, BotData, Any] = builder.build()  # type: ignore[assignment]
         self.services: Services | None = None
+        #: The publish engine (None when RUN_ENGINE is off) and the notice outbox.
+        self.engine: Engine | None = None
+        self.notifier: Notifier | None = None
         self.alerts: Alerts | None = None
         #: The web server (webhook, /healthz, /metrics); None when WEB_PORT=0.
         self.web: WebServer | None = None
@@ -209,7 +213,7 @@ class Crier:
         await check_secrets(self.db, secrets)
         http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
         registry = build_registry(settings, http, self._extra_providers)
-        notifier = Notifier(self.db, self.app.bot, clock=self._clock)
+        notifier = self.notifier = Notifier(self.db, self.app.bot, clock=self._clock)
         alerts = self.alerts = Alerts(
             self.db,
             self.app.bot,
@@ -219,7 +223,7 @@ class Crier:
         )
         alerts_registry.register(self.app, alerts)
         run_engine = self.mode == "worker" or settings.run_engine
-        engine = (
+        engine = self.engine = (
             Engine(
                 db=self.db,
                 registry=registry,
@@ -230,6 +234,7 @@ class Crier:
                 clock=self._clock,
                 owner=self._owner,
                 on_breaker_open=alerts.breaker_opened,
+                observers=[metrics],  # counts every attempt for /metrics
             )
             if run_engine
             else None
@@ -260,7 +265,7 @@ class Crier:
             bulk_handlers.install(self.app)  # issue 6: bulk
             draft_handlers.install(self.app)  # issue 6: /drafts (Resume is in compose)
             template_handlers.install(self.app)  # issue 6: /templates (Use is in compose)
-            compose.install(self.app)
+            conversation.install(self.app)  # the compose conversation
             gate.install_fallbacks(self.app)
         await self.app.initialize()
         await self.app.start()
@@ -277,7 +282,7 @@ class Crier:
             engine.attach(Wakeup(job_queue, "engine", engine.run_due, self._clock))
         every = settings.media_cleanup_interval  # issue 5: media
         first = min(every, 300)  # issue 5: media (soon after a start, then every interval)
-        job_queue.run_repeating(media_cleanup.job, every, first, name="media-cleanup")  # issue 5
+        job_queue.run_repeating(self._clean_media, every, first, name="media-cleanup")  # issue 5
         alerts.attach(job_queue)
         if self.mode != "bot":
             # Jobs' errors: logged with context and reported to admins, as in the bot.
@@ -309,6 +314,12 @@ class Crier:
             self.app.bot.username,
             "on" if engine else "off",
         )
+
+    async def _clean_media(self, _context: CustomContext) -> None:
+        """The JobQueue callback: one media clean-up run (bot/media/cleanup.py)."""
+        settings = self.settings
+        retention = timedelta(days=settings.media_retention_days)
+        await media_cleanup.run(self.db, settings.media_dir, retention=retention, now=self._clock())
 
     async def _overflowed(self, update: Update) -> None:
         """A user's lane is full: the update was dropped before its turn."""
@@ -372,12 +383,12 @@ class Crier:
             if self.app.updater is not None and self.app.updater.running:
                 await self.app.updater.stop()
             await admin.stop(self.app)  # issue 7: admin: finish the broadcast sends in flight
-            if self.services and self.services.engine is not None:
-                await self.services.engine.stop(grace=self.settings.engine_shutdown_grace_seconds)
-            if self.services is not None:
+            if self.engine is not None:
+                await self.engine.stop(grace=self.settings.engine_shutdown_grace_seconds)
+            if self.notifier is not None:
                 # Deliver what the last publishes produced before going away.
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.services.notifier.run_due(), timeout=5)
+                    await asyncio.wait_for(self.notifier.run_due(), timeout=5)
             if self.app.running:
                 await self.app.stop()
             await self.app.shutdown()

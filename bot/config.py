@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     user_backlog: int = Field(default=1000, ge=1)
     #: Updates handled at once (of different users; one user's are always one at a time).
     update_concurrency: int = Field(default=64, ge=1)
-    #: Telegram's limits, kept before sending (bot/outbound.py): messages a second to all
+    #: Telegram's limits, kept before sending (bot/ops/outbound.py): messages a second to all
     #: chats, and to one private chat after a burst of TELEGRAM_CHAT_BURST.
     telegram_rate: float = Field(default=28.0, gt=0)
     telegram_chat_rate: float = Field(default=0.9, gt=0)

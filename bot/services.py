@@ -1,24 +1,56 @@
-"""Everything handlers and jobs need, built once at start-up and closed at shutdown."""
+"""Everything handlers and jobs need, built once at start-up and closed at shutdown.
+
+A top file (docs/ARCHITECTURE.md): compose, accounts, ops, ui, admin and handlers import it;
+the engine, schedule and media never do. It imports no room itself: what it holds of the
+engine, the notifier and the Telegram pace is typed by the small Protocols below, which
+those objects satisfy, so the engine never sits in an import cycle with what it serves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Settings
-from bot.secrets import SecretBox
 from providers.registry import Registry
 from storage.db import Database
+from storage.secrets import SecretBox
 
-if TYPE_CHECKING:
-    from bot.engine import Engine
-    from bot.notifier import Notifier
-    from bot.outbound import TelegramPace
+
+class Engine(Protocol):
+    """What handlers may ask of the publish engine (bot/engine/runner.py's `Engine`)."""
+
+    def wake_at(self, when: datetime) -> None:
+        """A target was added or moved: look at `when` at the latest."""
+
+
+class Notifier(Protocol):
+    """What handlers may ask of the notice outbox (bot/engine/notifier.py's `Notifier`)."""
+
+    def wake(self) -> None:
+        """A notice was queued: deliver it soon."""
+
+
+class Pace(Protocol):
+    """The pace of everything sent to Telegram (bot/ops/outbound.py's `TelegramPace`)."""
+
+    async def slot(
+        self,
+        chat_id: int | None,
+        *,
+        count: int = 1,
+        background: bool = False,
+        overall: bool = True,
+    ) -> None:
+        """Wait for, then take, a slot for `count` messages to `chat_id` (None: overall)."""
+
+    def hold(self, chat_id: int | None, seconds: float) -> None:
+        """Telegram asked for `seconds` of quiet (a 429) for this chat."""
 
 
 def utc_now() -> datetime:
@@ -37,7 +69,7 @@ class Services:
     engine: Engine | None = None
     clock: Callable[[], datetime] = utc_now
     #: The pace of everything sent to Telegram (None in tools that send nothing).
-    pace: TelegramPace | None = None
+    pace: Pace | None = None
     #: Per-feature in-memory state that must never be persisted (connect wizards' secrets).
     scratch: dict[str, Any] = field(default_factory=dict)
 

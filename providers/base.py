@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from providers.errors import AuthError, PermanentError
 from providers.oauth import OAuthApp, OAuthSpec, Token
-from providers.text import count_text
+from providers.text import TextCounting, count_text
 
 
 class MediaKind(enum.StrEnum):
@@ -35,17 +35,6 @@ class MediaKind(enum.StrEnum):
     VIDEO = "video"
     ANIMATION = "animation"
     DOCUMENT = "document"
-
-
-class TextCounting(enum.StrEnum):
-    #: Unicode code points (Mastodon, most web APIs).
-    CHARS = "chars"
-    #: UTF-16 code units (Telegram).
-    UTF16 = "utf16"
-    #: User-perceived characters (Bluesky).
-    GRAPHEMES = "graphemes"
-    #: X's weighted characters: URLs 23, emoji and CJK 2 (`providers.text.weighted_length`).
-    WEIGHTED = "weighted"
 
 
 class Severity(enum.StrEnum):
@@ -72,7 +61,7 @@ class Limits:
     mime_types: Mapping[MediaKind, frozenset[str]] = field(default_factory=dict)
     #: Largest file per media kind, bytes.
     max_bytes: Mapping[MediaKind, int] = field(default_factory=dict)
-    # The shape of photos and videos. None is no limit. `bot.media_profile` reads these:
+    # The shape of photos and videos. None is no limit. `bot.media.profile` reads these:
     # photos over a size limit are shrunk to fit, anything else over a limit is a problem
     # for this account in the preview (videos are never re-encoded).
     #: Largest photo width and height, and width × height, in pixels.

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 import unicodedata
-from typing import TYPE_CHECKING
 
 import regex
 
-if TYPE_CHECKING:
-    from providers.base import TextCounting
+
+class TextCounting(enum.StrEnum):
+    #: Unicode code points (Mastodon, most web APIs).
+    CHARS = "chars"
+    #: UTF-16 code units (Telegram).
+    UTF16 = "utf16"
+    #: User-perceived characters (Bluesky).
+    GRAPHEMES = "graphemes"
+    #: X's weighted characters: URLs 23, emoji and CJK 2 (`providers.text.weighted_length`).
+    WEIGHTED = "weighted"
+
 
 _GRAPHEME = regex.compile(r"\X")
 

@@ -2,7 +2,7 @@
 
 The series' rule lives on the post (`rrule`, `timezone`, `dtstart_local`); the next
 occurrence is created when the previous one settles, so only one occurrence is queued at a
-time. Working out *when* it is belongs to the application (bot/series.py); this module only
+time. Working out *when* it is belongs to the application (bot/engine/series.py); this module only
 reads and writes the rows.
 """
 

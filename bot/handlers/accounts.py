@@ -17,10 +17,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import account_options, connecting, posting
-from bot.handlers.common import ID, Rows, callback_int, edit, reply, user_id
-from bot.render import account_name
+from bot.accounts import connecting
+from bot.accounts import options as account_options
+from bot.compose import posting
 from bot.services import CustomContext, Services
+from bot.ui.chat import ID, Rows, callback_int, edit, reply, user_id
+from bot.ui.render import account_name
 from storage.models import AccountStatus
 
 RENAME = 0

@@ -30,12 +30,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import bulk, bulk_plan, posting
-from bot.bulk_plan import BulkError, Plan
-from bot.handlers.common import drop_buttons, edit, keyboard, reply, user_id
-from bot.render import snippet
+from bot.accounts import users
+from bot.compose import bulk, bulk_plan, posting
+from bot.compose.bulk_plan import BulkError, Plan
+from bot.schedule.parse import format_short
 from bot.services import CustomContext, Services
-from bot.timeparse import format_short
+from bot.ui.chat import drop_buttons, edit, keyboard, reply, user_id
+from bot.ui.render import snippet
 
 #: After the broadcast capture (-5), before the features (0): a bulk file never starts a
 #: compose, and any other document goes on to it.
@@ -122,7 +123,7 @@ async def bulk_command(update: Update, context: CustomContext) -> None:
     """Explain the format, send an example file and wait for the user's."""
     services = context.services
     uid = user_id(update)
-    user = await posting.get_user(services, uid)
+    user = await users.get_user(services, uid)
     assert user is not None
     owned = await posting.user_accounts(services, uid)
     _state(services).modes[uid] = time.monotonic() + MODE_SECONDS

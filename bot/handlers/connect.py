@@ -24,12 +24,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import connecting
-from bot.handlers.common import edit, reply, user_id
-from bot.secrets import SecretsUnavailable
+from bot.accounts import connecting
 from bot.services import CustomContext, Services
+from bot.ui.chat import edit, reply, user_id
 from providers.base import ConnectField, Provider
 from providers.errors import ProviderError
+from storage.secrets import SecretsUnavailable
 
 CHOOSE_PLATFORM, TELEGRAM_CHAT, FIELD = range(3)
 

@@ -16,11 +16,13 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import access, alerts, metrics, posting
-from bot.handlers.common import reply
-from bot.handlers.compose_content import add_content, first_content
-from bot.inbound import FairUpdates
+from bot.accounts import users
+from bot.admin import access, alerts
+from bot.handlers.compose.content import add_content, first_content
+from bot.handlers.inbound import FairUpdates
+from bot.ops import metrics
 from bot.services import CustomContext
+from bot.ui.chat import reply
 from storage.models import UserStatus
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ async def gate(update: Update, context: CustomContext) -> None:
     if not verdict.allowed:
         await access.tell(update, verdict.message)
         raise ApplicationHandlerStop
-    record, _created = await posting.ensure_user(
+    record, _created = await users.ensure_user(
         context.services,
         user_id=user.id,
         chat_id=chat.id,
@@ -84,7 +86,7 @@ async def membership(update: Update, context: CustomContext) -> None:
     change = update.my_chat_member
     assert change is not None
     blocked = change.new_chat_member.status in ("kicked", "left")
-    await posting.set_user_status(
+    await users.set_user_status(
         context.services,
         change.from_user.id,
         UserStatus.BLOCKED if blocked else UserStatus.ACTIVE,

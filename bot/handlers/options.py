@@ -2,7 +2,7 @@
 
 For Mastodon: who sees the statuses (visibility) and a content warning. Every button
 re-reads the account scoped to the user who pressed it. Typing the warning is a question in
-the ask group (see asking.py), so a user who walks away from it never has a later post
+the ask group (see bot/ui/asking.py), so a user who walks away from it never has a later post
 taken for a warning.
 """
 
@@ -24,12 +24,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import account_options
+from bot.accounts import options as account_options
 from bot.handlers.accounts import NOT_YOURS, listing
-from bot.handlers.asking import ASK_GROUP, leave_otherwise, stop_after
-from bot.handlers.common import ID, Rows, callback_int, edit, reply, user_id
-from bot.render import account_name
 from bot.services import CustomContext
+from bot.ui.asking import ASK_GROUP, leave_otherwise, stop_after
+from bot.ui.chat import ID, Rows, callback_int, edit, reply, user_id
+from bot.ui.render import account_name
 from storage.models import Account
 
 WARNING = 0

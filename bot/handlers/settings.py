@@ -2,7 +2,7 @@
 sharing a location (looked up offline, nothing leaves the machine).
 
 While /timezone waits for an answer, the next text is read as a place, not as a new post
-(see asking.py).
+(see bot/ui/asking.py).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import posting
-from bot.handlers.asking import ASK_GROUP, leave_otherwise, stop_after
-from bot.handlers.common import NO_PREVIEW, Rows, drop_buttons, edit, reply, user_id
+from bot.accounts import users
+from bot.schedule.parse import find_timezone
+from bot.schedule.timezones import describe, match_timezone, timezone_at
 from bot.services import CustomContext
-from bot.timeparse import find_timezone
-from bot.timezones import describe, match_timezone, timezone_at
+from bot.ui.asking import ASK_GROUP, leave_otherwise, stop_after
+from bot.ui.chat import NO_PREVIEW, Rows, drop_buttons, edit, reply, user_id
 
 ASKING = 0
 LOCATION_BUTTON = "📍 Share my location"
@@ -67,7 +67,7 @@ async def _send(
 
 
 async def current(context: CustomContext, uid: int) -> str:
-    user = await posting.get_user(context.services, uid)
+    user = await users.get_user(context.services, uid)
     return user.timezone if user else context.services.settings.default_timezone
 
 
@@ -183,7 +183,7 @@ async def keep_or_default(update: Update, context: CustomContext) -> None:
         tz = context.services.settings.default_timezone
     else:
         tz = await current(context, uid)
-    await posting.set_timezone(context.services, uid, tz)
+    await users.set_timezone(context.services, uid, tz)
     await edit(query, done_text(tz, context))
 
 
@@ -195,7 +195,7 @@ async def name_typed(update: Update, context: CustomContext) -> None:
 
 
 async def set_timezone(update: Update, context: CustomContext, tz: str) -> None:
-    await posting.set_timezone(context.services, user_id(update), tz)
+    await users.set_timezone(context.services, user_id(update), tz)
     await _send(update, done_text(tz, context), ReplyKeyboardRemove())
 
 

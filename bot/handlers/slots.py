@@ -1,8 +1,9 @@
 """/slots: each account's weekly queue slots, set by buttons or typed ("Mon-Fri 09:00 17:00").
 
 "➕ Add to queue" in a new post puts it in the next free slot of every chosen account
-(bot/queue_slots.py). Every button carries what it acts on (account, days, time), so the
-screens keep working after a restart; the services check ownership on every tap.
+(bot/compose/slots.py; the slot arithmetic is bot/schedule/slots.py). Every button carries
+what it acts on (account, days, time), so the screens keep working after a restart; the
+services check ownership on every tap.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot import queue_slots, render
-from bot.handlers.asking import ASK_GROUP, leave_otherwise, stop_after
-from bot.handlers.common import ID, Rows, callback_int, edit, parse_id, reply, user_id
-from bot.queue_slots import DAY_NAMES, EXAMPLE, AccountSlots, SlotError
+from bot.compose import slots as queue_slots
+from bot.compose.slots import AccountSlots
+from bot.schedule import slots as slot_times
+from bot.schedule.parse import zone, zone_label
+from bot.schedule.slots import DAY_NAMES, EXAMPLE, SlotError
 from bot.services import CustomContext
-from bot.timeparse import zone, zone_label
+from bot.ui import render
+from bot.ui.asking import ASK_GROUP, leave_otherwise, stop_after
+from bot.ui.chat import ID, Rows, callback_int, edit, parse_id, reply, user_id
 
 TYPING = 0
 #: Day choices for a new slot, as weekday bit masks (bit 0 = Monday).
@@ -70,7 +74,7 @@ async def overview(update: Update, context: CustomContext) -> tuple[str, Rows]:
         "",
     ]
     for entry in entries:
-        have = queue_slots.summarise(entry.pairs) if entry.slots else "no slots yet"
+        have = slot_times.summarise(entry.pairs) if entry.slots else "no slots yet"
         lines.append(f"• {_name(entry, context)}: {escape(have)}")
     lines += ["", f"Tap an account to change its slots, or type e.g. /slots {EXAMPLE}."]
     rows: Rows = [
@@ -88,15 +92,15 @@ async def account_view(
     if note:
         lines += [note, ""]
     if entry.slots:
-        lines.append(escape(queue_slots.summarise(entry.pairs)))
+        lines.append(escape(slot_times.summarise(entry.pairs)))
         now = context.services.now()
-        changes = queue_slots.clock_change_notes(entry.pairs, entry.tz, now)
+        changes = slot_times.clock_change_notes(entry.pairs, entry.tz, now)
         lines += [f"🕰 {escape(note)}" for note in changes]
         lines += ["", "Tap 🗑 on a slot to remove it."]
     else:
         lines.append("No slots yet: add one, or type them like " + escape(EXAMPLE) + ".")
     cells = [
-        (f"🗑 {queue_slots.slot_label(s.weekday, s.minute)}", f"sl:del:{s.id}") for s in entry.slots
+        (f"🗑 {slot_times.slot_label(s.weekday, s.minute)}", f"sl:del:{s.id}") for s in entry.slots
     ]
     rows: list[list[tuple[str, str]]] = [cells[i : i + 3] for i in range(0, len(cells), 3)]
     rows.append(
@@ -115,7 +119,7 @@ async def slots_command(update: Update, context: CustomContext) -> None:
         await reply(update, text, rows)
         return
     try:
-        pairs = queue_slots.parse_slots(" ".join(context.args))
+        pairs = slot_times.parse_slots(" ".join(context.args))
     except SlotError as exc:
         await reply(update, f"⚠️ {escape(str(exc))}")
         return
@@ -129,7 +133,7 @@ async def slots_command(update: Update, context: CustomContext) -> None:
     context.user_data[PENDING] = pairs  # type: ignore[index]
     choices: Rows = [[(e.account.label, f"sl:put:{e.account.id}")] for e in entries]
     await reply(
-        update, f"🗓 Add <b>{escape(queue_slots.summarise(pairs))}</b> to which account?", choices
+        update, f"🗓 Add <b>{escape(slot_times.summarise(pairs))}</b> to which account?", choices
     )
 
 
@@ -146,7 +150,7 @@ async def _add_and_show(
         else:
             await reply(update, f"⚠️ {escape(str(exc))}")
         return
-    what = escape(queue_slots.summarise(pairs))
+    what = escape(slot_times.summarise(pairs))
     note = f"✅ Added {added} slot{'s' if added != 1 else ''}: {what}."
     if added == 0:
         note = f"It already has {what}."
@@ -269,7 +273,7 @@ async def _choose_hour(
     await query.answer()
     hours = [(f"{hour:02d}", f"sl:h:{account_id}:{mask}:{hour}") for hour in range(24)]
     rows: Rows = [hours[i : i + 6] for i in range(0, 24, 6)]
-    days = queue_slots.days_label(_mask_days(mask))
+    days = slot_times.days_label(_mask_days(mask))
     await edit(
         query, f"➕ New slot on <b>{escape(days)}</b>: which hour?", [*rows, _back(account_id)]
     )
@@ -348,7 +352,7 @@ async def typed(update: Update, context: CustomContext) -> int:
         return ConversationHandler.END
     text = update.effective_message.text or ""  # type: ignore[union-attr]
     try:
-        pairs = queue_slots.parse_slots(text)
+        pairs = slot_times.parse_slots(text)
     except SlotError as exc:
         await reply(update, f"⚠️ {escape(str(exc))}", [[("✖ Cancel", "sl:typed:cancel")]])
         return TYPING

@@ -8,10 +8,10 @@ from html import escape as _escape
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot import posting
-from bot.handlers.common import reply, user_id
+from bot.accounts import users
+from bot.schedule.parse import zone
 from bot.services import CustomContext
-from bot.timeparse import zone
+from bot.ui.chat import reply, user_id
 
 HELP = """\
 <b>Crier</b> publishes your posts to your channels and accounts at the time you pick, \
@@ -81,7 +81,7 @@ def _now_in(tz: str) -> str:
 
 async def start(update: Update, context: CustomContext) -> None:
     """Welcome the user and ask for their timezone."""
-    user = await posting.get_user(context.services, user_id(update))
+    user = await users.get_user(context.services, user_id(update))
     assert user is not None
     default = context.services.settings.default_timezone
     await reply(

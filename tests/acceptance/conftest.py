@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -142,19 +143,80 @@ def buttons(message: JSON) -> list[str]:
     return [b["text"] for row in rows for b in row]
 
 
-async def schedule_text(person: Person, text: str, when: str = "Tomorrow 09:00") -> JSON:
-    """Compose `text` for the already-picked single account and schedule it; `when` is a
-    time button's label or a typed time. Returns the "Scheduled #n" message."""
-    status = await person.says(text, "New post")
+@dataclass(frozen=True)
+class Composed:
+    """The screens of one way through the compose steps, as the user saw each of them."""
+
+    #: The account picker as ✅ Done showed it, and once the accounts were ticked.
+    picker: JSON
+    picked: JSON
+    #: "When?", and the preview of the chosen time.
+    ask_time: JSON
+    preview: JSON
+    #: "Scheduled #n" (empty before ✅ Confirm).
+    scheduled: JSON = field(default_factory=dict)
+
+
+def account_buttons(picker: JSON) -> list[str]:
+    """The picker's account toggles ("✅ Dry run", "▫️ @news · Telegram channel")."""
+    labels = buttons(picker)
+    return labels[: labels.index("All")] if "All" in labels else labels
+
+
+async def to_preview(
+    person: Person,
+    status: JSON,
+    *,
+    accounts: str | Sequence[str] | None = None,
+    when: str = "Tomorrow 09:00",
+) -> Composed:
+    """From a draft's status message: ✅ Done, tick the accounts, Next ➡, the time: the
+    preview.
+
+    `accounts`: "All"; or the accounts to have ticked, each by part of its label ("Mastodon",
+    "@news · Telegram channel"), pressed only if not ticked yet; None: as they are, or the
+    first account when none is. `when`: a time button's label, or a time to type."""
     picker = await person.presses(status, "✅ Done", "Where should it go")
-    if not any(label.startswith("✅") for label in buttons(picker)[:-3]):
-        picker = await person.presses(picker, buttons(picker)[0], lambda m: True)
-    ask_time = await person.presses(picker, "Next ➡", "When?")
+    picked = picker
+    if accounts == "All":
+        picked = await person.presses(
+            picker, "All", lambda m: all(b.startswith("✅") for b in account_buttons(m))
+        )
+    elif accounts is None:
+        if not any(label.startswith("✅") for label in account_buttons(picker)):
+            picked = await person.presses(picker, buttons(picker)[0], lambda m: True)
+    else:
+        for name in [accounts] if isinstance(accounts, str) else accounts:
+            label = next(b for b in account_buttons(picked) if name in b)
+            if not label.startswith("✅"):
+                ticked = "✅ " + label.split(" ", 1)[1]
+                picked = await person.presses(picked, label, lambda m, t=ticked: t in buttons(m))
+    ask_time = await person.presses(picked, "Next ➡", "When?")
     if when in buttons(ask_time):
         preview = await person.presses(ask_time, when, "Preview")
     else:
         preview = await person.says(when, "Preview")
-    return await person.presses(preview, "✅ Confirm", "Scheduled #")
+    return Composed(picker=picker, picked=picked, ask_time=ask_time, preview=preview)
+
+
+async def schedule_draft(
+    person: Person,
+    status: JSON,
+    *,
+    accounts: str | Sequence[str] | None = None,
+    when: str = "Tomorrow 09:00",
+    expect: str = "Scheduled #",
+) -> Composed:
+    """`to_preview`, then ✅ Confirm; `expect` is in the "Scheduled #n" message."""
+    steps = await to_preview(person, status, accounts=accounts, when=when)
+    return replace(steps, scheduled=await person.presses(steps.preview, "✅ Confirm", expect))
+
+
+async def schedule_text(person: Person, text: str, when: str = "Tomorrow 09:00") -> JSON:
+    """Compose `text` for the already-picked single account and schedule it; `when` is a
+    time button's label or a typed time. Returns the "Scheduled #n" message."""
+    status = await person.says(text, "New post")
+    return (await schedule_draft(person, status, when=when)).scheduled
 
 
 async def make_due(crier: Crier) -> None:

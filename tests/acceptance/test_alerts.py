@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from telegram import Bot
 from telegram.ext import CommandHandler
 
-from bot.alerts import Alerts
+from bot.admin.alerts import Alerts
 from bot.app import Crier
 from bot.config import Settings
 from bot.services import CustomContext

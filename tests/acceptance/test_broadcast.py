@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
+from bot.admin.broadcast_message import parse_buttons
+from bot.admin.pacer import Pacer
 from bot.app import Crier
-from bot.broadcast import runner
-from bot.broadcast_message import parse_buttons
 from bot.config import Settings
-from bot.pacing import Pacer
+from bot.handlers.admin.broadcast import runner
 from storage import accounts
 from storage.models import (
     Audit,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.app import Crier
 from storage.models import Target, TargetStatus
-from tests.acceptance.conftest import Person, buttons, dm, jpeg
+from tests.acceptance.conftest import Person, buttons, dm, jpeg, schedule_draft, to_preview
 from tests.fakes.telegram_api import FakeTelegram
 
 CHANNEL = -1001234567890
@@ -37,20 +37,19 @@ async def test_photo_and_text_to_dry_run_and_a_channel_published_on_time(
 
     status = await alice.sends_photo(jpeg(), caption="Launch day! 🚀 https://example.com")
     assert "1 photo" in status["text"]
-    picker = await alice.presses(status, "✅ Done", "Where should it go")
-    assert buttons(picker)[:2] == ["▫️ Dry run", "▫️ @news · Telegram channel"]
-    picker = await alice.presses(picker, "All", lambda m: "✅ Dry run" in buttons(m))
-    ask_time = await alice.presses(picker, "Next ➡", "When?")
-    assert "⚡ Now" in buttons(ask_time)
-
-    preview = await alice.says("in 3 seconds", "Preview")
+    steps = await schedule_draft(
+        alice, status, accounts="All", when="in 3 seconds", expect="Scheduled #1"
+    )
+    assert buttons(steps.picker)[:2] == ["▫️ Dry run", "▫️ @news · Telegram channel"]
+    assert "⚡ Now" in buttons(steps.ask_time)
+    preview = steps.preview
     assert "UTC — in" in preview["text"] or "UTC — now" in preview["text"]
     assert "Launch day!" in preview["text"]
     assert "✅ Dry run" in preview["text"]
     assert "✅ @news (Telegram channel)" in preview["text"]
     assert buttons(preview)[:3] == ["✅ Confirm", "✏️ Edit text", "🕒 Change time"]
 
-    scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    scheduled = steps.scheduled
     assert buttons(scheduled)[:2] == ["⚡ Post now", "✖ Cancel"]
     [first, second] = await targets(crier)
     due = first.publish_at
@@ -77,12 +76,10 @@ async def test_post_now_button_publishes_immediately(
 ) -> None:
     await alice.says("/start", "Crier")
     status = await alice.says("Hello world", "New post")
-    picker = await alice.presses(status, "✅ Done", "Where should it go")
+    steps = await schedule_draft(alice, status, when="Tomorrow 09:00", expect="Scheduled #1")
     # With one account, it is already picked.
-    assert buttons(picker)[0] == "✅ Dry run"
-    ask_time = await alice.presses(picker, "Next ➡", "When?")
-    preview = await alice.presses(ask_time, "Tomorrow 09:00", "Preview")
-    scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    assert buttons(steps.picker)[0] == "✅ Dry run"
+    scheduled = steps.scheduled
     assert "tomorrow" not in scheduled["text"].lower() or "09:00" in scheduled["text"]
 
     tg.press(alice.user, scheduled, "⚡ Post now")
@@ -102,11 +99,9 @@ async def test_now_button_and_several_text_messages_make_one_post(
     assert "New post (2 messages): text (35 characters)" in status["text"]
     statuses = [m for m in tg.sent(alice.user) if re.search(r"New post( \(.*\))?:", m["text"])]
     assert [bool(buttons(m)) for m in statuses] == [True]
-    picker = await alice.presses(status, "✅ Done", "Where should it go")
-    ask_time = await alice.presses(picker, "Next ➡", "When?")
-    preview = await alice.presses(ask_time, "⚡ Now", "Preview")
-    assert "Now, as soon as you confirm" in preview["text"]
-    scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    steps = await schedule_draft(alice, status, when="⚡ Now", expect="Scheduled #1")
+    assert "Now, as soon as you confirm" in steps.preview["text"]
+    scheduled = steps.scheduled
     summary = await tg.wait_for(alice.user, "Post #1 is out", after=scheduled["message_id"])
     assert "First paragraph. Second paragraph." in summary["text"]
     dry_run = crier.services.registry["dryrun"]  # type: ignore[union-attr]
@@ -125,14 +120,11 @@ async def test_an_album_becomes_one_post_and_one_channel_album(
     # One status message for the whole album, not one per photo.
     assert sum("New post" in (m.get("text") or "") for m in tg.sent(alice.user)) == 1
 
-    picker = await alice.presses(status, "✅ Done", "Where should it go")
-    picker = await alice.presses(
-        picker, "▫️ @news · Telegram channel", lambda m: "✅ @news · Telegram channel" in buttons(m)
+    steps = await schedule_draft(
+        alice, status, accounts=["@news · Telegram channel"], when="⚡ Now", expect="Scheduled #1"
     )
-    ask_time = await alice.presses(picker, "Next ➡", "When?")
-    preview = await alice.presses(ask_time, "⚡ Now", "Preview")
-    assert "3 photos" in preview["text"]
-    scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    assert "3 photos" in steps.preview["text"]
+    scheduled = steps.scheduled
     await tg.wait_for(alice.user, "Post #1 is out", after=scheduled["message_id"])
 
     [group] = tg.calls_to("sendMediaGroup")
@@ -152,12 +144,8 @@ async def test_a_failed_publish_says_why_and_retry_publishes(
     await alice.says("/start", "Crier")
     await connect_channel(tg, alice)
     status = await alice.says("Big news", "New post")
-    picker = await alice.presses(status, "✅ Done", "Where should it go")
-    picker = await alice.presses(
-        picker, "▫️ @news · Telegram channel", lambda m: "✅ @news · Telegram channel" in buttons(m)
-    )
-    ask_time = await alice.presses(picker, "Next ➡", "When?")
-    preview = await alice.presses(ask_time, "⚡ Now", "Preview")
+    steps = await to_preview(alice, status, accounts=["@news · Telegram channel"], when="⚡ Now")
+    preview = steps.preview
     # Confirming sends nothing with sendMessage, so the next one is the channel post.
     tg.fail_next("sendMessage", status=400, description="Bad Request: message must be non-empty")
     scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
@@ -180,12 +168,8 @@ async def test_a_transient_failure_is_retried_and_published_once(
     await alice.says("/start", "Crier")
     await connect_channel(tg, alice)
     status = await alice.says("Resilient", "New post")
-    picker = await alice.presses(status, "✅ Done", "Where should it go")
-    picker = await alice.presses(
-        picker, "▫️ @news · Telegram channel", lambda m: "✅ @news · Telegram channel" in buttons(m)
-    )
-    ask_time = await alice.presses(picker, "Next ➡", "When?")
-    preview = await alice.presses(ask_time, "⚡ Now", "Preview")
+    steps = await to_preview(alice, status, accounts=["@news · Telegram channel"], when="⚡ Now")
+    preview = steps.preview
     tg.fail_next("sendMessage", status=502, description="Bad Gateway", count=2)
     scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
 

@@ -11,9 +11,16 @@ from sqlalchemy import select
 
 from bot.app import Crier
 from bot.config import Settings
-from bot.secrets import WrongKey
 from storage.models import Account, AccountStatus
-from tests.acceptance.conftest import Person, buttons, eventually, jpeg, make_due
+from storage.secrets import WrongKey
+from tests.acceptance.conftest import (
+    Person,
+    buttons,
+    eventually,
+    jpeg,
+    make_due,
+    schedule_draft,
+)
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.serve import from_handler, serve
 from tests.fakes.telegram_api import FakeTelegram
@@ -57,12 +64,10 @@ async def test_mastodon_connect_then_a_scheduled_image_post_with_alt_text_links_
         done = await alice.says("An orange square", "Alt text on 1 of 1 photo")
         status = await tg.wait_for(alice.user, "New post", after=done["message_id"])
         assert asked
-        picker = await alice.presses(status, "✅ Done", "Where should it go")
-        label = next(b for b in buttons(picker) if "Mastodon" in b)
-        picker = await alice.presses(picker, label, lambda m: f"✅ {label[3:]}" in buttons(m))
-        ask_time = await alice.presses(picker, "Next ➡", "When?")
-        preview = await alice.presses(ask_time, "In 1 hour", "Preview")
-        scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+        steps = await schedule_draft(
+            alice, status, accounts=["Mastodon"], when="In 1 hour", expect="Scheduled #1"
+        )
+        scheduled = steps.scheduled
         assert server.statuses == [], "published before its time"
         await make_due(crier)  # an hour passes
         summary = await tg.wait_for(alice.user, "Post #1 is out", after=scheduled["message_id"])
@@ -86,12 +91,10 @@ async def test_a_revoked_token_holds_posts_and_asks_to_reconnect(
         token = server.token
         server.valid_tokens.clear()  # revoked on the server
         status = await alice.says("Held, not lost", "New post")
-        picker = await alice.presses(status, "✅ Done", "Where should it go")
-        label = next(b for b in buttons(picker) if "Mastodon" in b)
-        picker = await alice.presses(picker, label, lambda m: f"✅ {label[3:]}" in buttons(m))
-        ask_time = await alice.presses(picker, "Next ➡", "When?")
-        preview = await alice.presses(ask_time, "⚡ Now", "Preview")
-        scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+        steps = await schedule_draft(
+            alice, status, accounts=["Mastodon"], when="⚡ Now", expect="Scheduled #1"
+        )
+        scheduled = steps.scheduled
         notice = await tg.wait_for(alice.user, "needs reconnecting", after=scheduled["message_id"])
         assert "not lost" in notice["text"]
         [account] = await stored_accounts(crier, "mastodon")

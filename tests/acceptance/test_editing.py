@@ -25,7 +25,9 @@ from tests.acceptance.conftest import (
     eventually,
     jpeg,
     make_due,
+    schedule_draft,
     schedule_text,
+    to_preview,
 )
 from tests.acceptance.seeding import seed_account, seed_post, target
 from tests.acceptance.test_compose_flow import connect_channel
@@ -217,10 +219,7 @@ async def test_a_text_customized_for_one_account_is_published_to_that_account_on
         await alice.says("/start", "Crier")
         await seed_account(crier, alice.id, "scripted", "@loud", credentials={"t": "1"})
         status = await alice.says("The same for everyone", "New post")
-        picker = await alice.presses(status, "✅ Done", "Where should it go")
-        picker = await alice.presses(picker, "All", lambda m: "✅ @loud · Scripted" in buttons(m))
-        ask_time = await alice.presses(picker, "Next ➡", "When?")
-        preview = await alice.presses(ask_time, "Tomorrow 09:00", "Preview")
+        preview = (await to_preview(alice, status, accounts="All", when="Tomorrow 09:00")).preview
         assert "🎨 Customize for @loud" in buttons(preview)
         assert "🎨 Customize for Dry run" in buttons(preview)
 
@@ -273,12 +272,8 @@ async def test_accounts_added_and_removed_and_media_replaced(
         loud = await seed_account(crier, alice.id, "scripted", "@loud", credentials={"t": "1"})
         dry = await account_id(crier, alice.id, "dryrun")
         status = await alice.sends_photo(jpeg(color="red"), caption="A red square")
-        picker = await alice.presses(status, "✅ Done", "Where should it go")
-        if "✅ Dry run" not in buttons(picker):
-            picker = await alice.presses(picker, "▫️ Dry run", lambda m: "✅ Dry run" in buttons(m))
-        ask_time = await alice.presses(picker, "Next ➡", "When?")
-        preview = await alice.presses(ask_time, "Tomorrow 09:00", "Preview")
-        number = post_id(await alice.presses(preview, "✅ Confirm", "Scheduled #"))
+        steps = await schedule_draft(alice, status, accounts=["Dry run"], when="Tomorrow 09:00")
+        number = post_id(steps.scheduled)
         [old_media] = [link.media_id for link in (await post_row_full(crier, number)).media_links]
 
         menu = await open_edit(alice, number)
@@ -398,12 +393,10 @@ async def test_an_edit_that_breaks_a_platforms_limit_is_shown_and_refused_on_sav
     await alice.says("/start", "Crier")
     await connect_channel(tg, alice)
     status = await alice.says("Fits nicely", "New post")
-    picker = await alice.presses(status, "✅ Done", "Where should it go")
-    picker = await alice.presses(picker, "All", lambda m: "✅ Dry run" in buttons(m))
-    ask_time = await alice.presses(picker, "Next ➡", "When?")
-    preview = await alice.presses(ask_time, "Tomorrow 09:00", "Preview")
-    scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
-    number = post_id(scheduled)
+    steps = await schedule_draft(
+        alice, status, accounts="All", when="Tomorrow 09:00", expect="Scheduled #1"
+    )
+    number = post_id(steps.scheduled)
 
     menu = await open_edit(alice, number)
     await alice.presses(menu, "✏️ Text", "Send the new text")
@@ -425,11 +418,8 @@ async def test_a_new_text_of_only_invisible_characters_is_refused(
     await alice.says("/start", "Crier")
     await connect_channel(tg, alice)
     status = await alice.says("Before", "New post")
-    picker = await alice.presses(status, "✅ Done", "Where should it go")
-    picker = await alice.presses(picker, "All", lambda m: "✅ Dry run" in buttons(m))
-    ask_time = await alice.presses(picker, "Next ➡", "When?")
-    preview = await alice.presses(ask_time, "Tomorrow 09:00", "Preview")
-    number = post_id(await alice.presses(preview, "✅ Confirm", "Scheduled #"))
+    steps = await schedule_draft(alice, status, accounts="All", when="Tomorrow 09:00")
+    number = post_id(steps.scheduled)
     invisible = "\u200b\u200d\u2060\ufeff\u202e\u00ad"
 
     menu = await open_edit(alice, number)

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from cryptography.fernet import Fernet
 
-from bot import connecting
+from bot.accounts import connecting
 from bot.app import Crier
 from bot.config import Settings
 from storage.models import AccountStatus, TargetStatus

@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 
 from bot.app import Crier
 from bot.config import Settings
-from bot.engine import Engine
+from bot.engine.runner import Engine
 from storage.db import Database
 from storage.models import Attempt, Target, TargetStatus
 from tests.acceptance.conftest import JSON, Person, buttons, dm, eventually

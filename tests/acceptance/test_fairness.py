@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot import posting
 from bot.app import Crier
+from bot.compose import posting
 from bot.config import Settings
-from bot.handlers import compose_status
+from bot.handlers.compose import status as compose_status
 from tests.acceptance.conftest import TELEGRAM_PACE, Person, buttons, eventually, jpeg
 from tests.fakes.telegram_api import FakeTelegram
 

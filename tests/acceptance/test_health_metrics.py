@@ -13,10 +13,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import metrics
 from bot.app import Crier
 from bot.config import Settings
-from bot.web import WebServerError
+from bot.ops import metrics
+from bot.ops.web import WebServerError
 from tests.acceptance.conftest import Person, eventually, make_due, schedule_text
 from tests.fakes.telegram_api import FakeTelegram
 

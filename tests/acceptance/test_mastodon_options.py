@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from bot.app import Crier
 from bot.config import Settings
 from storage.models import AccountStatus
-from tests.acceptance.conftest import JSON, Person, buttons, eventually
+from tests.acceptance.conftest import JSON, Person, buttons, eventually, schedule_draft
 from tests.acceptance.test_connect_platforms import connect_mastodon, stored_accounts
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.telegram_api import FakeTelegram
@@ -39,14 +39,10 @@ async def publish_now(tg: FakeTelegram, person: Person, text: str, number: int) 
     status = await person.says(
         text, lambda m: "New post" in (m.get("text") or "") and "✅ Done" in buttons(m)
     )
-    picker = await person.presses(status, "✅ Done", "Where should it go")
-    label = next(b for b in buttons(picker) if "Mastodon" in b)
-    if not label.startswith("✅"):
-        name = label.split(" ", 1)[1]
-        picker = await person.presses(picker, label, lambda m: f"✅ {name}" in buttons(m))
-    ask_time = await person.presses(picker, "Next ➡", "When?")
-    preview = await person.presses(ask_time, "⚡ Now", "Preview")
-    scheduled = await person.presses(preview, "✅ Confirm", f"Scheduled #{number}")
+    steps = await schedule_draft(
+        person, status, accounts=["Mastodon"], when="⚡ Now", expect=f"Scheduled #{number}"
+    )
+    scheduled = steps.scheduled
     await tg.wait_for(person.user, f"Post #{number} is out", after=scheduled["message_id"])
 
 

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from bot.app import Crier
 from bot.config import Settings
-from bot.media import storage_key
-from bot.media_profile import human_bytes
+from bot.media.profile import human_bytes
+from bot.media.receive import storage_key
 from providers.base import PostContent
 from providers.dryrun import DryRunProvider
 from storage import accounts

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import series
 from bot.app import Crier
 from bot.config import Settings
+from bot.engine import series
 from storage.models import Post, PostStatus, Target, TargetStatus
 from storage.posts import idempotency_key
 from tests.acceptance.conftest import JSON, Person, buttons, dm

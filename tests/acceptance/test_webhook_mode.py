@@ -23,10 +23,10 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
-from bot import logs
 from bot.app import ALLOWED_UPDATES, Crier
 from bot.config import Settings
-from bot.web import SECRET_HEADER
+from bot.ops import logs
+from bot.ops.web import SECRET_HEADER
 from tests.acceptance.conftest import Person, buttons, eventually
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.telegram_api import FakeTelegram

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.media import storage_key
-from bot.media_cleanup import clean_up
+from bot.media.cleanup import clean_up
+from bot.media.receive import storage_key
 from storage import accounts, media, posts, users
 from storage.db import Database
 from storage.models import Media, Post, PostStatus, Target, TargetStatus

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import series
+from bot.engine import series
 from storage import accounts, posts, users
 from storage import series as store
 from storage.db import Database

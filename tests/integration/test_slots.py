@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.queue_slots import NoSlots, times_for
+from bot.compose.slots import times_for
+from bot.schedule.slots import NoSlots
 from storage import accounts, posts, users
 from storage import slots as slots_repo
 from storage.db import Database

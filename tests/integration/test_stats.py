@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import stats
+from bot.admin import stats
 from storage import accounts, admin, posts, queue, users
 from storage.db import Database
 from storage.models import Account, PostStatus, TargetStatus, UserStatus

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot import access
+from bot.admin import access
+from bot.compose import posting
 from bot.config import Settings
-from bot.pacing import Flood, FloodGuard
+from bot.handlers.inbound import Flood, FloodGuard
 from storage.models import Role, User
 
 
@@ -72,8 +73,8 @@ def test_the_deep_link_payload_is_read_from_start_only(text: str | None, code: s
 
 def test_text_and_pending_post_caps() -> None:
     small = settings(max_text_length=10)
-    assert access.text_problem("x" * 10, small) is None
-    problem = access.text_problem("x" * 12_345, small)
+    assert posting.text_problem("x" * 10, small) is None
+    problem = posting.text_problem("x" * 12_345, small)
     assert problem is not None
     assert "12,345 characters" in problem
     assert "most I take is 10" in problem

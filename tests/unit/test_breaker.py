@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.breaker import Breakers, State
+from bot.engine.breaker import Breakers, State
 
 
 class Clock:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import bulk
-from bot.bulk import BulkFileError, match_accounts, read, read_time
-from bot.timeparse import TimeParseError
+from bot.compose import bulk
+from bot.compose.bulk import BulkFileError, match_accounts, read, read_time
+from bot.schedule.parse import TimeParseError
 from storage.models import Account
 
 # Sunday 22 Nov 2026, 10:00 in Berlin (CET, UTC+1).

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.calendar_keyboard import (
+from bot.ui.calendar import (
     MAX_CALLBACK_BYTES,
     NOOP,
     Keyboard,

@@ -1,10 +1,11 @@
-"""Telegram entities -> what each platform gets (bot/formatting.py), UTF-16 offsets and all."""
+"""Telegram entities -> what each platform gets (bot/engine/formatting.py), UTF-16 offsets
+and all."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.formatting import (
+from bot.engine.formatting import (
     append,
     clean,
     cut,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from bot import logs
 from bot.config import Settings
+from bot.ops import logs
 
 TOKEN = "123456:AAE-secret-bot-token"
 KEYS = "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE=,b2xkLWtleS1vbGQta2V5LW9sZC1rZXktb2xkLWtleQ=="

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image
 
-import bot.media_adapt as media_adapt
-from bot.media_adapt import Adapted, MediaProfile, NotAdaptable, adapt, profile_for
-from bot.media_probe import MediaInfo, probe
-from bot.media_profile import clock, clock_pair, human_bytes
+import bot.media.adapt as media_adapt
+from bot.media.adapt import Adapted, MediaProfile, NotAdaptable, adapt, profile_for
+from bot.media.probe import MediaInfo, probe
+from bot.media.profile import clock, clock_pair, human_bytes
 from providers.base import Limits, MediaKind
 from providers.bluesky import LIMITS as BLUESKY_LIMITS
 from providers.mastodon_limits import ServerLimits

@@ -20,8 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from bot.media import INCOMING_DIR
-from bot.media_fetch import (
+from bot.media.fetch import (
     Fetched,
     FetchPolicy,
     MediaFetcher,
@@ -31,6 +30,7 @@ from bot.media_fetch import (
     is_public,
     system_resolve,
 )
+from bot.media.receive import INCOMING_DIR
 from providers.base import MediaKind
 from tests import media_samples as samples
 from tests.fakes.serve import serve

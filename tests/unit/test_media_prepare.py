@@ -11,11 +11,12 @@ import httpx
 import pytest
 from PIL import ExifTags, Image
 
-from bot.media import storage_key
-from bot.media_adapt import expect
-from bot.media_prepare import check, item_label, media_info, prepare_for, profile_of
-from bot.media_probe import MediaInfo, probe
-from bot.media_profile import NotAdaptable
+from bot.engine.content import check, prepare_for
+from bot.media.adapt import expect
+from bot.media.prepare import item_label, media_info, profile_of
+from bot.media.probe import MediaInfo, probe
+from bot.media.profile import NotAdaptable
+from bot.media.receive import storage_key
 from providers.base import AccountRef, MediaFile, MediaKind, PostContent, Severity
 from providers.bluesky import BlueskyProvider
 from providers.dryrun import DryRunProvider

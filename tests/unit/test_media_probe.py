@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.media_probe import MediaRejected, probe
-from bot.media_sniff import Family, claimed_media, sniff
+from bot.media.probe import MediaRejected, probe
+from bot.media.sniff import Family, claimed_media, sniff
 from providers.base import MediaKind
 from tests import media_samples as samples
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.queue_slots import SlotError, clock_change_notes, next_free, parse_slots, summarise
+from bot.schedule.slots import SlotError, clock_change_notes, next_free, parse_slots, summarise
 
 BERLIN = "Europe/Berlin"
 MON_FRI_9_17 = sorted([(day, 9 * 60) for day in range(5)] + [(day, 17 * 60) for day in range(5)])

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.recurrence import (
+from bot.schedule.recurrence import (
     RecurrenceError,
     Repeat,
     build_rule,

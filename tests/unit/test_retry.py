@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.retry import Action, Decision, RetryPolicy, decide
+from bot.engine.retry import Action, Decision, RetryPolicy, decide
 from providers.errors import AuthError, PermanentError, RateLimited, TransientError
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

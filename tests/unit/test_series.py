@@ -7,9 +7,17 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.recurrence import RecurrenceError, Repeat
-from bot.series import MISSED_GRACE, Next, Plan, first_occurrence, plan_next, summary_line, wall
-from bot.series_draft import Choice, build, preview_line, read_choice
+from bot.compose.series_draft import Choice, build, preview_line, read_choice
+from bot.engine.series import (
+    MISSED_GRACE,
+    Next,
+    Plan,
+    first_occurrence,
+    plan_next,
+    summary_line,
+    wall,
+)
+from bot.schedule.recurrence import RecurrenceError, Repeat
 from storage.models import Post
 
 BERLIN = "Europe/Berlin"

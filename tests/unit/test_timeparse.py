@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.timeparse import (
+from bot.schedule.parse import (
     NeedsChoice,
     Resolution,
     TimeParseError,

@@ -7,8 +7,8 @@ from zoneinfo import available_timezones
 
 import pytest
 
-from bot import timezones
-from bot.timezones import MAX_CANDIDATES, describe, match_timezone, timezone_at
+from bot.schedule import timezones
+from bot.schedule.timezones import MAX_CANDIDATES, describe, match_timezone, timezone_at
 
 WINTER = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)
 SUMMER = datetime(2027, 7, 1, 12, 0, tzinfo=UTC)

@@ -1,0 +1,134 @@
+"""Connecting and disconnecting accounts (the service side of /connect and /accounts)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.accounts import options as account_options
+from bot.engine.content import account_ref
+from bot.services import Services
+from providers.base import AccountRef
+from providers.errors import ProviderError
+from storage import accounts
+from storage.models import Account, AccountStatus
+
+#: Config key of the name the platform gave the account when it was connected.
+CONNECTED_AS = "connected_as"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Connected:
+    account: Account
+    #: False when the same destination was already connected and was refreshed instead.
+    new: bool
+    #: Shown to the user once (from the adapter), e.g. a generated signing secret.
+    notice: str | None = None
+
+
+async def connect(
+    services: Services,
+    user_id: int,
+    platform: str,
+    config: Mapping[str, Any],
+    credentials: Mapping[str, Any] | None = None,
+) -> Connected:
+    """Verify against the platform, then save (or refresh) the account.
+
+    Raises the provider's error, whose message is meant for the user.
+    """
+    provider = services.registry[platform]
+    probe = AccountRef(
+        id=0,
+        platform=platform,
+        label=provider.display_name,
+        config=dict(config),
+        credentials=dict(credentials or {}),
+    )
+    verified = await provider.verify(probe)
+    # The adapter may replace what the user typed (a session, a generated signing secret).
+    to_store = verified.credentials if verified.credentials is not None else credentials
+    sealed = services.secrets.seal(to_store) if to_store else None
+
+    # What the platform calls the account, kept beside a label the user may rename.
+    config_to_store = {**verified.config, CONNECTED_AS: verified.label}
+
+    async def work(session: AsyncSession) -> Connected:
+        existing = await accounts.find_external(session, user_id, platform, verified.external_id)
+        if existing is not None:
+            if not renamed(existing):
+                existing.label = verified.label
+            # The options the user set in /accounts are theirs, not the platform's: keep them.
+            existing.config = {**account_options.kept_on_reconnect(existing), **config_to_store}
+            existing.credentials = sealed or existing.credentials
+            existing.status = AccountStatus.ACTIVE
+            existing.status_reason = None
+            return Connected(account=existing, new=False, notice=verified.notice)
+        account = await accounts.add(
+            session,
+            user_id=user_id,
+            platform=platform,
+            label=verified.label,
+            external_id=verified.external_id,
+            config=config_to_store,
+            credentials=sealed,
+        )
+        return Connected(account=account, new=True, notice=verified.notice)
+
+    connected = await services.db.run(work)
+    # Targets held while the account needed reconnecting can go now.
+    services.wake_engine(services.now())
+    return connected
+
+
+def handle(account: Account) -> str:
+    """The account's name on its platform (its label until the user renames it)."""
+    value = (account.config or {}).get(CONNECTED_AS)
+    return value if isinstance(value, str) and value else account.label
+
+
+def renamed(account: Account) -> bool:
+    return handle(account) != account.label
+
+
+async def disconnect(services: Services, user_id: int, account_id: int) -> int | None:
+    return await services.db.run(lambda s: accounts.disconnect(s, user_id, account_id))
+
+
+async def get(services: Services, user_id: int, account_id: int) -> Account | None:
+    return await services.db.run(lambda s: accounts.get(s, user_id, account_id))
+
+
+async def test(services: Services, user_id: int, account_id: int) -> tuple[Account, str | None]:
+    """Check the stored credentials against the platform; returns the account and the
+    problem in plain words, or None when it works (a working account is active again)."""
+    account = await get(services, user_id, account_id)
+    if account is None:
+        raise LookupError(account_id)
+    provider = services.registry.get(account.platform)
+    if provider is None:
+        return account, "This platform is not supported any more."
+    try:
+        await provider.verify(account_ref(account, services.secrets))
+    except ProviderError as exc:
+        return account, exc.message
+    if account.status == AccountStatus.NEEDS_REAUTH:
+        await services.db.run(
+            lambda s: accounts.set_status(s, user_id, account_id, AccountStatus.ACTIVE)
+        )
+        services.wake_engine(services.now())
+    return account, None
+
+
+async def rename(services: Services, user_id: int, account_id: int, label: str) -> bool:
+    async def work(session: AsyncSession) -> bool:
+        account = await accounts.get(session, user_id, account_id)
+        if account is None:
+            return False
+        account.label = label
+        return True
+
+    return await services.db.run(work)

@@ -1,0 +1,126 @@
+"""What the schedule commands do with a post once it is scheduled: /list's pages, cancel,
+post now, retry, mark as published, and a series' "only the next one" or "all of it".
+
+Handlers call these with the Telegram user's id; every read and write is scoped to it.
+Cancelling one occurrence of a series moves the series on at once (bot/engine/series.py's
+`advance`, the step the engine takes when an occurrence settles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine.series import Next, advance
+from bot.services import Services
+from storage import posts
+from storage import series as store
+from storage.models import Post, Target, TargetStatus
+
+#: Posts shown per /list page.
+PAGE_SIZE = 5
+
+
+async def get_post(services: Services, user_id: int, post_id: int) -> Post | None:
+    return await services.db.run(lambda s: posts.get(s, user_id, post_id))
+
+
+async def cancel(services: Services, user_id: int, post_id: int) -> int | None:
+    return await services.db.run(lambda s: posts.cancel(s, user_id, post_id))
+
+
+async def post_now(services: Services, user_id: int, post_id: int) -> int | None:
+    now = services.now()
+    count = await services.db.run(lambda s: posts.post_now(s, user_id, post_id, now))
+    if count:
+        services.wake_engine(now)
+    return count
+
+
+async def retry(services: Services, user_id: int, post_id: int) -> int | None:
+    now = services.now()
+    count = await services.db.run(lambda s: posts.retry(s, user_id, post_id, now))
+    if count:
+        services.wake_engine(now)
+    return count
+
+
+async def page(services: Services, user_id: int, page_number: int) -> tuple[list[Post], int]:
+    """One page of the user's posts, newest first, and the number of pages."""
+    posts_, total = await services.db.run(
+        lambda s: posts.page(s, user_id, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    return posts_, pages
+
+
+def pending_targets(post: Post) -> Sequence[Target]:
+    return [t for t in post.targets if t.status == TargetStatus.QUEUED]
+
+
+def retryable_targets(post: Post) -> Sequence[Target]:
+    return [t for t in post.targets if t.status in (TargetStatus.FAILED, TargetStatus.UNKNOWN)]
+
+
+async def mark_published(services: Services, user_id: int, post_id: int) -> int | None:
+    now = services.now()
+    return await services.db.run(lambda s: posts.mark_published(s, user_id, post_id, now))
+
+
+# -- a repeating post -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cancelled:
+    #: Targets cancelled.
+    count: int
+    tz: str
+    #: The cancelled occurrence's time.
+    when: datetime | None = None
+    #: Where the series went: None while the rest of that occurrence is still publishing.
+    following: Next | None = None
+
+
+async def cancel_one(
+    services: Services, user_id: int, post_id: int, occurrence: int
+) -> Cancelled | None:
+    """Cancel one occurrence of the user's series; the series goes on. None: not theirs."""
+    now = services.now()
+
+    async def work(session: AsyncSession) -> Cancelled | None:
+        found = await store.lock(session, post_id, user_id=user_id)
+        if found is None:
+            return None
+        tz = found.timezone or services.settings.default_timezone
+        done = await posts.cancel_occurrence(session, user_id, post_id, occurrence)
+        if done is None:
+            return None
+        count, targets = done
+        when = targets[0].publish_at if targets else None
+        following = None
+        if count and all(t.status.is_final for t in targets):
+            following = await advance(session, post_id, targets, now)
+        return Cancelled(count=count, tz=tz, when=when, following=following)
+
+    result = await services.db.run(work)
+    if result is not None and result.following is not None and result.following.at is not None:
+        services.wake_engine(result.following.at)
+    return result
+
+
+async def cancel_all(services: Services, user_id: int, post_id: int) -> tuple[int, bool] | None:
+    """Cancel what is pending of the user's post; a series stops for good. Returns how many
+    targets were cancelled and whether it was a series; None: not theirs."""
+
+    async def work(session: AsyncSession) -> tuple[int, bool] | None:
+        # Locked first, so an occurrence settling meanwhile can't queue the next one.
+        found = await store.lock(session, post_id, user_id=user_id)
+        if found is None:
+            return None
+        count = await posts.cancel(session, user_id, post_id)
+        return None if count is None else (count, bool(found.rrule))
+
+    return await services.db.run(work)

@@ -1,0 +1,136 @@
+"""A post as each account gets it: rows to the plain dataclasses providers take, the text
+per platform (formatting kept, Markdown, or plain; or the account's own version), checked
+while composing (`check`) and with every file adapted when publishing (`prepare_for`).
+
+The files themselves are bot/media/prepare.py's: this module adds the text and the account.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from bot.engine import formatting, overrides
+from bot.media.prepare import adapt_files, adapt_rows, check_media, media_file, profile_of
+from providers.base import AccountRef, PostContent, Problem, Provider
+from storage.models import Account, Post
+from storage.secrets import SecretBox
+
+
+def override_parts(post: Post, account_id: int | None) -> list[str] | None:
+    """The account's own version of the text, as posts (its own text, or a thread's parts;
+    `bot.engine.overrides` has the stored shape). None: it gets the post's text."""
+    return None if account_id is None else overrides.parts(post.overrides, account_id)
+
+
+def post_text(post: Post, account_id: int | None) -> str:
+    """The post's text, or the account's own version of it (a thread's first part)."""
+    parts = override_parts(post, account_id)
+    return parts[0] if parts else post.text
+
+
+def post_thread(post: Post, account_id: int | None) -> tuple[str, ...]:
+    """The parts after the first of the account's thread; () when it is one post."""
+    parts = override_parts(post, account_id)
+    return tuple(parts[1:]) if parts else ()
+
+
+def post_body(
+    post: Post, account_id: int | None, platform: str
+) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """The text as `platform` gets it, with its Telegram entities for Telegram: formatting
+    kept there, written as Markdown for Discord, links written out for the rest. An
+    account's own version of the text is plain text."""
+    own = override_parts(post, account_id)
+    if own:
+        return formatting.for_platform(platform, own[0], ())
+    return formatting.for_platform(platform, post.text, post.entities or ())
+
+
+def post_content(
+    post: Post, account_id: int | None, media_dir: Path, platform: str = "dryrun"
+) -> PostContent:
+    """The post with its files as received, unadapted (`prepare_for`
+    gives each platform its own version)."""
+    text, entities = post_body(post, account_id, platform)
+    return PostContent(
+        text=text,
+        entities=entities,
+        media=tuple(media_file(link.media, media_dir) for link in post.media_links),
+        post_id=post.id,
+        scheduled_at=post.publish_at,
+        thread=post_thread(post, account_id),
+    )
+
+
+def account_ref(account: Account, secrets: SecretBox | None = None) -> AccountRef:
+    credentials = secrets.open(account.credentials) if secrets and account.credentials else {}
+    return AccountRef(
+        id=account.id,
+        platform=account.platform,
+        label=account.label,
+        config=dict(account.config or {}),
+        credentials=credentials,
+    )
+
+
+# -- checked while composing, adapted when publishing --------------------------------------
+
+# Problems `check_limits` raises about items the profile checks already reported better.
+_ABOUT_ITEMS = frozenset({"media_type", "media_too_large", "empty"})
+
+
+def check(post: Post, account: Account, provider: Provider, media_dir: Path) -> list[Problem]:
+    """Everything the account's platform would refuse about the draft, media included.
+
+    Each item is projected to what `adapt` will make of it (a photo too large for the
+    platform counts at its shrunk size); an item nothing can fix is a problem of its own,
+    and the provider's own checks see only the items that can go.
+    """
+    ref = account_ref(account)
+    profile = profile_of(provider, ref)
+    rows = [link.media for link in post.media_links]
+    problems, items = check_media(rows, profile, media_dir)
+    text, entities = post_body(post, account.id, account.platform)
+    content = PostContent(
+        text=text,
+        entities=entities,
+        media=tuple(items),
+        post_id=post.id,
+        scheduled_at=post.publish_at,
+        thread=post_thread(post, account.id),
+    )
+    found = provider.validate(content, ref)
+    if problems:
+        found = [p for p in found if p.code not in _ABOUT_ITEMS]
+    return problems + found
+
+
+async def prepare_for(
+    post: Post | PostContent,
+    account: Account | AccountRef,
+    provider: Provider,
+    media_dir: Path,
+) -> PostContent:
+    """The post as `provider` gets it for `account`, every file adapted to its platform.
+
+    Raises `PermanentError` when a file can't be sent (which the compose-time `check`
+    already reported, unless limits changed since), `TransientError` when the disk failed.
+    """
+    ref = account if isinstance(account, AccountRef) else account_ref(account)
+    profile = profile_of(provider, ref)
+    if isinstance(post, PostContent):
+        media = await adapt_files(post.media, profile, media_dir)
+        return dataclasses.replace(post, media=tuple(media))
+    rows = [link.media for link in post.media_links]
+    media = await adapt_rows(rows, profile, media_dir)
+    text, entities = post_body(post, ref.id, ref.platform)
+    return PostContent(
+        text=text,
+        entities=entities,
+        media=tuple(media),
+        post_id=post.id,
+        scheduled_at=post.publish_at,
+        thread=post_thread(post, ref.id),
+    )

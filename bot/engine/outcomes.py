@@ -1,0 +1,273 @@
+"""Recording publish outcomes: the attempt row, the target's new state, the account's state,
+and the one summary DM per settled occurrence, all in one transaction.
+
+Outcomes that finish together are written together (group commit). A successful publish is
+retried until it is recorded: losing the platform's id would mean a duplicate later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from html import escape
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine import reports, series
+from bot.engine.hooks import Observers
+from bot.engine.retry import Action, Decision
+from providers.base import PublishResult
+from providers.errors import ProviderError
+from providers.http import sanitize
+from providers.registry import Registry
+from storage import accounts, notices, queue
+from storage.db import Database
+from storage.models import AccountStatus, Post, Target, TargetStatus
+
+log = logging.getLogger(__name__)
+
+#: Most outcomes recorded in one transaction.
+WRITE_BATCH = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    result: PublishResult | None = None
+    error: ProviderError | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """One attempt's outcome, waiting to be written."""
+
+    target: Target
+    outcome: Outcome
+    decision: Decision | None
+    started: datetime
+    duration_ms: int
+    #: "published", or the decision's outcome; "abandoned" for a recovered lease.
+    label: str
+    #: Values that must not appear in a stored error (the account's credentials).
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    #: Whose lease the target is under; None for a recovered (expired) lease.
+    owner: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Written:
+    #: The target's state was changed (False: its lease had been taken back meanwhile).
+    held: bool
+    #: A summary notice was queued.
+    notified: bool
+
+
+class OutcomeWriter:
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        clock: Callable[[], datetime],
+        observers: Observers | None = None,
+    ) -> None:
+        self._db = db
+        self._registry = registry
+        self._clock = clock
+        self._observers = observers or Observers()
+        self._queue: list[tuple[Record, asyncio.Future[Written]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def record(self, record: Record) -> Written:
+        future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
+        self._queue.append((record, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain(), name="outcomes:writer")
+        # Shielded: a shutdown cancelling the publish task must not cancel the recording.
+        return await asyncio.shield(future)
+
+    async def flush(self) -> None:
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:WRITE_BATCH], self._queue[WRITE_BATCH:]
+            records = [record for record, _ in batch]
+            results: list[Written | BaseException]
+            try:
+                results = list(await self._db.run(partial(self.write, batch=records)))
+            except Exception:
+                log.exception("recording %d outcomes together failed; one by one", len(batch))
+                results = [await self._write_alone(record) for record in records]
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    async def _write_alone(self, record: Record) -> Written | BaseException:
+        delay = 0.5
+        while True:
+            try:
+                [written] = await self._db.run(lambda s: self.write(s, [record]))
+                return written
+            except Exception as exc:
+                if record.outcome.result is None:
+                    return exc  # the lease expires and recovery takes the target back
+                log.exception("could not record published target %s; retrying", record.target.id)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def write(self, session: AsyncSession, batch: Sequence[Record]) -> list[Written]:
+        now = self._clock()
+        attempts: list[dict[str, object]] = []
+        finals: dict[queue.Occurrence, Post] = {}
+        held_flags: list[bool] = []
+        for record in batch:
+            target, outcome, decision = record.target, record.outcome, record.decision
+            error = outcome.error
+            reason = sanitize(error.message, record.secrets) if error else None
+            attempts.append(
+                {
+                    "target_id": target.id,
+                    "started_at": record.started,
+                    "duration_ms": record.duration_ms,
+                    "outcome": record.label,
+                    "http_status": error.http_status if error else None,
+                    "error": reason,
+                    "worker": record.owner or target.lease_owner,
+                }
+            )
+            if outcome.result is not None:
+                held = await queue.complete(
+                    session,
+                    target_id=target.id,
+                    owner=record.owner or "",
+                    platform_post_id=outcome.result.platform_id,
+                    url=outcome.result.url,
+                    now=now,
+                )
+                final = True
+            else:
+                assert decision is not None
+                held = await self._apply(session, record, decision, reason or "")
+                final = decision.action in (Action.FAIL, Action.UNKNOWN)
+            if not held:
+                log.warning("target %s was taken back before its outcome was recorded", target.id)
+            elif final:
+                finals[(target.post_id, target.occurrence)] = target.post
+            held_flags.append(held)
+        await queue.record_attempts(session, attempts)
+        settled = await queue.settle_occurrences(session, finals, now)
+        # A settled occurrence of a repeating post queues the next one, in this transaction.
+        following = {k: await series.advance(session, k[0], t, now) for k, t in settled.items()}
+        names = {name: provider.display_name for name, provider in self._registry.items()}
+        summaries = []
+        for key, targets in settled.items():
+            post = finals[key]
+            text, buttons = reports.summary(post, targets, names)
+            text += series.summary_line(following[key], now)
+            summaries.append(
+                {
+                    "user_id": post.user_id,
+                    "chat_id": post.user.chat_id,
+                    "text": text,
+                    "buttons": buttons,
+                }
+            )
+        await notices.enqueue_many(session, summaries, now)
+        self._observe(batch, held_flags, now)
+        return [
+            Written(held=held, notified=(r.target.post_id, r.target.occurrence) in settled)
+            for r, held in zip(batch, held_flags, strict=True)
+        ]
+
+    def _observe(self, batch: Sequence[Record], held: list[bool], now: datetime) -> None:
+        """Tell the observers (Prometheus counters: per process, once per attempt)."""
+        for record, was_held in zip(batch, held, strict=True):
+            platform = record.target.account.platform
+            self._observers.observe_attempt(platform, record.label, record.duration_ms / 1000)
+            if not was_held:
+                continue
+            if record.outcome.result is not None:
+                delay = (record.started - record.target.publish_at).total_seconds()
+                self._observers.observe_published(platform, max(0.0, delay))
+            elif record.decision is not None and record.decision.action in (
+                Action.FAIL,
+                Action.UNKNOWN,
+            ):
+                status = "unknown" if record.decision.action == Action.UNKNOWN else "failed"
+                self._observers.observe_failed(platform, status)
+
+    async def _apply(
+        self, session: AsyncSession, record: Record, decision: Decision, reason: str
+    ) -> bool:
+        target = record.target
+        if record.owner is None:
+            # A recovered lease: only if it is still the abandoned one.
+            status = (
+                TargetStatus.QUEUED if decision.action == Action.RETRY else (TargetStatus.UNKNOWN)
+            )
+            return await queue.release_expired(
+                session,
+                target_id=target.id,
+                lease_owner=target.lease_owner,
+                now=self._clock(),
+                status=status,
+                error=reason,
+            )
+        if decision.action == Action.RETRY:
+            assert decision.when is not None
+            return await queue.retry_at(
+                session,
+                target_id=target.id,
+                owner=record.owner,
+                when=decision.when,
+                error=reason,
+                count_attempt=decision.count_attempt,
+            )
+        if decision.action == Action.REAUTH:
+            return await self._hold_for_reauth(session, record, reason)
+        status = TargetStatus.UNKNOWN if decision.action == Action.UNKNOWN else TargetStatus.FAILED
+        return await queue.fail(
+            session, target_id=target.id, owner=record.owner, error=reason, status=status
+        )
+
+    async def _hold_for_reauth(self, session: AsyncSession, record: Record, reason: str) -> bool:
+        """The account needs reconnecting: hold its posts (queued, not claimable while the
+        account isn't active) and tell the user once."""
+        target, account = record.target, record.target.account
+        newly = await accounts.set_status(
+            session,
+            account.user_id,
+            account.id,
+            AccountStatus.NEEDS_REAUTH,
+            reason,
+            only_from=AccountStatus.ACTIVE,
+        )
+        held = await queue.retry_at(
+            session,
+            target_id=target.id,
+            owner=record.owner or "",
+            when=self._clock(),
+            error=reason,
+            count_attempt=False,
+        )
+        if held and newly:
+            await notices.enqueue(
+                session,
+                user_id=account.user_id,
+                chat_id=target.post.user.chat_id,
+                text=(
+                    f"🔑 <b>{escape(account.label)}</b> needs reconnecting: {escape(reason)}\n\n"
+                    "Your posts to it are on hold, not lost: they go out once you reconnect "
+                    "it with /connect."
+                ),
+                now=self._clock(),
+            )
+        return held

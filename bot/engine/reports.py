@@ -1,0 +1,94 @@
+"""The engine's own words: the summary DM sent when every target of a post occurrence has an
+outcome, and the line each target gets in it (/list and /status show the same lines).
+
+Notices are the engine's output (bot/engine/outcomes.py writes them to the outbox, the
+notifier delivers them), so their text lives here, where the engine may import it;
+bot/ui/render.py builds the rest of what the bot shows on top of these helpers.
+HTML parse mode; everything user-made is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+
+from storage.models import Account, Post, Target, TargetStatus
+
+ICONS: Mapping[TargetStatus, str] = {
+    TargetStatus.QUEUED: "⏳",
+    TargetStatus.PUBLISHING: "🔄",
+    TargetStatus.PUBLISHED: "✅",
+    TargetStatus.FAILED: "❌",
+    TargetStatus.CANCELLED: "🚫",
+    TargetStatus.UNKNOWN: "❓",
+}
+
+Buttons = list[list[dict[str, str]]]
+
+
+def snippet(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def account_name(account: Account, platform_names: Mapping[str, str]) -> str:
+    platform = platform_names.get(account.platform, account.platform)
+    if account.platform == "dryrun":
+        return escape(platform)
+    return f"{escape(account.label)} ({escape(platform)})"
+
+
+def target_line(target: Target, platform_names: Mapping[str, str]) -> str:
+    name = account_name(target.account, platform_names)
+    icon = ICONS[target.status]
+    if target.status == TargetStatus.PUBLISHED:
+        if target.url:
+            return f'{icon} {name} — <a href="{escape(target.url, quote=True)}">view post</a>'
+        if target.account.platform == "dryrun":
+            return f"{icon} {name} — done (dry run: nothing was posted)"
+        return f"{icon} {name} — published"
+    if target.status == TargetStatus.FAILED:
+        return f"{icon} {name} — {escape(target.last_error or 'failed')}"
+    if target.status == TargetStatus.UNKNOWN:
+        return (
+            f"{icon} {name} — we can't tell whether this reached it: check it, then press "
+            f"Retry or Mark as published. ({escape(target.last_error or '')})"
+        )
+    if target.status == TargetStatus.CANCELLED:
+        # With a reason when it wasn't the user's doing (a skipped repeat, a disconnect).
+        return f"{icon} {name} — {escape(target.last_error or 'cancelled')}"
+    if target.status == TargetStatus.QUEUED and target.last_error:
+        return f"{icon} {name} — will retry ({escape(target.last_error)})"
+    return f"{icon} {name} — {target.status.value}"
+
+
+def summary(
+    post: Post, targets: Sequence[Target], platform_names: Mapping[str, str]
+) -> tuple[str, Buttons]:
+    """The one DM sent when every target of a post occurrence has an outcome."""
+    ok = sum(t.status == TargetStatus.PUBLISHED for t in targets)
+    bad = [t for t in targets if t.status in (TargetStatus.FAILED, TargetStatus.UNKNOWN)]
+    unsure = all(t.status == TargetStatus.UNKNOWN for t in bad)
+    if not bad:
+        head = f"✅ <b>Post #{post.id} is out</b>"
+    elif ok:
+        head = f"⚠️ <b>Post #{post.id}</b>: {ok} of {len(targets)} published"
+    elif unsure:
+        head = f"❓ <b>Post #{post.id}: we can't tell whether it was published</b>"
+    else:
+        head = f"❌ <b>Post #{post.id} was not published</b>"
+    lines = [head]
+    if post.text.strip():
+        lines.append(f"<i>{escape(snippet(post.text))}</i>")
+    lines.append("")
+    lines.extend(target_line(t, platform_names) for t in targets)
+    buttons: Buttons = []
+    row = []
+    if bad:
+        row.append({"text": "🔁 Retry", "data": f"p:retry:{post.id}"})
+    if any(t.status == TargetStatus.UNKNOWN for t in targets):
+        row.append({"text": "✔ Mark as published", "data": f"p:mark:{post.id}"})
+    if row:
+        buttons.append(row)
+    buttons.append([{"text": "📋 Details", "data": f"p:status:{post.id}"}])
+    return "\n".join(lines), buttons

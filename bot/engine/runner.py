@@ -1,0 +1,446 @@
+"""The publish engine: claims due targets, runs providers within the concurrency limits and
+circuit breakers, retries, recovers abandoned leases, and hands every outcome to the writer.
+
+Nothing here is the source of truth: pending work is rows, and the timer only wakes the
+engine at the earliest `next_attempt_at`. A periodic sweep catches work queued by other
+processes and leases left by dead ones; a heartbeat renews the leases of long publishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine import series
+from bot.engine.breaker import Breakers
+from bot.engine.concurrency import Slots, account_key, platform_key
+from bot.engine.content import account_ref, prepare_for
+from bot.engine.hooks import Observer, Observers, Timer
+from bot.engine.notifier import Notifier
+from bot.engine.outcomes import Outcome, OutcomeWriter, Record
+from bot.engine.retry import Action, Decision, RetryPolicy, decide
+from providers.base import AccountRef, Provider, PublishResult
+from providers.errors import AuthError, ProviderError, RateLimited, TransientError
+from providers.registry import Registry
+from storage import accounts, queue
+from storage.db import Database
+from storage.models import Target
+from storage.secrets import SecretBox
+
+log = logging.getLogger(__name__)
+
+#: A wake-up may fire a few milliseconds early; work due that soon counts as due.
+EARLY = timedelta(milliseconds=2)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineConfig:
+    concurrency: int = 32
+    lease: timedelta = timedelta(minutes=5)
+    publish_timeout: float = 120.0
+    sweep_seconds: float = 5.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 60.0
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        registry: Registry,
+        secrets: SecretBox,
+        notifier: Notifier | None,
+        media_dir: Path,
+        config: EngineConfig | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        owner: str | None = None,
+        on_breaker_open: Callable[[str, float], Awaitable[None]] | None = None,
+        observers: Iterable[Observer] = (),
+    ) -> None:
+        self._db = db
+        self._registry = registry
+        self._secrets = secrets
+        self._notifier = notifier
+        self._media_dir = media_dir
+        self.config = config or EngineConfig()
+        self._clock = clock
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.breakers = Breakers(
+            threshold=self.config.breaker_threshold, cooldown=self.config.breaker_cooldown
+        )
+        self.slots = Slots(registry, self.breakers, self.config.concurrency)
+        self.writer = OutcomeWriter(db, registry, clock, Observers(observers))
+        self._on_breaker_open = on_breaker_open
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._claim_lock = asyncio.Lock()
+        self._wakeup: Timer | None = None
+        self._stopping = False
+        #: True when the last claim stopped for lack of free slots.
+        self._saturated = False
+        self._heartbeat: asyncio.Task[None] | None = None
+        #: When the last run finished (health checks read it).
+        self.last_run_at: datetime | None = None
+
+    # -- wiring -----------------------------------------------------------------------------
+
+    def attach(self, wakeup: Timer) -> None:
+        self._wakeup = wakeup
+        wakeup.every(self.config.sweep_seconds)
+        wakeup.soon()
+        self._heartbeat = asyncio.create_task(self._renew_leases(), name="engine:heartbeat")
+
+    def wake_at(self, when: datetime) -> None:
+        """A target was added or moved: make sure the engine looks at `when` at the latest."""
+        if self._wakeup is not None and not self._stopping:
+            self._wakeup.at(when)
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Stop claiming; let in-flight publishes finish for up to `grace` seconds. Anything
+        cut off keeps its lease, so recovery decides after it expires (retry if idempotent,
+        else unknown) — never a silent second publish."""
+        self._stopping = True
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        await self.writer.flush()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+
+    @property
+    def inflight(self) -> int:
+        return len(self._tasks)
+
+    async def wait_idle(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*set(self._tasks), return_exceptions=True)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def run_due(self) -> int:
+        """Recover abandoned leases, claim and start everything due now within the limits,
+        and re-arm the timer for the next due target."""
+        if self._stopping:
+            return 0
+        started = 0
+        async with self._claim_lock:
+            await self._recover()
+            # Repeats missed while nothing ran are skipped, not published late (engine/series.py).
+            await self._db.run(lambda s: series.skip_missed(s, self._clock()))
+            while not self._stopping:
+                free = self.slots.free
+                self._saturated = free <= 0
+                if self._saturated:
+                    break  # a finishing publish wakes us again
+                hold = self.slots.hold()
+                now = self._clock()
+
+                async def step(
+                    session: AsyncSession,
+                    now: datetime = now,
+                    free: int = free,
+                    hold: queue.Hold = hold,
+                ) -> tuple[list[Target], datetime | None]:
+                    targets = await queue.claim(
+                        session,
+                        owner=self.owner,
+                        now=now + EARLY,
+                        lease=self.config.lease,
+                        limit=free,
+                        hold=hold,
+                    )
+                    # Fewer than asked: nothing else is due, so look up when the next is.
+                    nxt = await queue.next_due(session, hold) if len(targets) < free else None
+                    return targets, nxt
+
+                targets, nxt = await self._db.run(step)
+                started += await self._start(targets)
+                if len(targets) < free:
+                    self._arm(nxt)
+                    break
+        self.last_run_at = self._clock()
+        return started
+
+    def _arm(self, nxt: datetime | None) -> None:
+        if self._wakeup is None or self._stopping:
+            return
+        reopen = self.slots.next_reopen()
+        if reopen is not None:
+            self._wakeup.at(self._clock() + timedelta(seconds=reopen))
+        if nxt is not None:
+            self._wakeup.at(nxt)
+
+    async def _start(self, targets: list[Target]) -> int:
+        """Start what fits; give back what doesn't (its account or platform is full)."""
+        targets = await self._defer_over_quota(targets)
+        started, give_back = 0, []
+        for target in targets:
+            if not self.slots.try_take(target.id, target.account.platform, target.account_id):
+                give_back.append(target.id)
+                continue
+            task = asyncio.create_task(self._publish(target), name=f"publish:{target.id}")
+            self._tasks.add(task)
+            task.add_done_callback(partial(self._finished, target_id=target.id))
+            started += 1
+        if give_back:
+            await self._db.run(lambda s: queue.release(s, target_ids=give_back, owner=self.owner))
+        return started
+
+    async def _defer_over_quota(self, targets: list[Target]) -> list[Target]:
+        """A post over its account's quota (Instagram's 24 hours, X's daily cap) waits for
+        the window to free up; it does not fail. Returns the targets that may go now."""
+        now = self._clock()
+        allowed: dict[int, int] = {}
+        frees_at: dict[int, datetime] = {}
+        keep: list[Target] = []
+        waiting: list[tuple[Target, datetime, str]] = []
+        for target in targets:
+            provider = self._registry.get(target.account.platform)
+            quota = provider.limits.quota if provider else None
+            if quota is None:
+                keep.append(target)
+                continue
+            limit, window = quota
+            account_id = target.account_id
+            if account_id not in allowed:
+                since = now - timedelta(seconds=window)
+                done = await self._db.run(
+                    partial(queue.published_since, account_id=account_id, since=since)
+                )
+                running = self.slots.running_for(account_id)
+                allowed[account_id] = limit - len(done) - running
+                oldest = done[0] if done else now
+                frees_at[account_id] = max(
+                    now + timedelta(seconds=1), oldest + timedelta(seconds=window)
+                )
+            if allowed[account_id] > 0:
+                allowed[account_id] -= 1
+                keep.append(target)
+            else:
+                name = provider.display_name if provider else target.account.platform
+                reason = f"Waiting for {name}'s limit of {limit} posts per {_span(window)}."
+                waiting.append((target, frees_at[account_id], reason))
+        for target, when, reason in waiting:
+            await self._db.run(
+                partial(
+                    queue.retry_at,
+                    target_id=target.id,
+                    owner=self.owner,
+                    when=when,
+                    error=reason,
+                    count_attempt=False,
+                )
+            )
+            self.wake_at(when)
+        return keep
+
+    def _finished(self, task: asyncio.Task[None], target_id: int) -> None:
+        self._tasks.discard(task)
+        self.slots.done(target_id)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("publish task crashed", exc_info=task.exception())
+        # Work was left waiting for slots: claim again once half of them are free, so claims
+        # come in batches rather than one target per finished publish.
+        half_free = self.slots.free >= self.slots.total // 2
+        if self._saturated and half_free and not self._stopping and self._wakeup is not None:
+            self._saturated = False
+            self._wakeup.soon()
+
+    # -- one target -------------------------------------------------------------------------
+
+    async def _publish(self, target: Target) -> None:
+        account = target.account
+        provider = self._registry.get(account.platform)
+        started = self._clock()
+        t0 = time.monotonic()
+        secrets: tuple[str, ...] = ()
+        if provider is None:
+            outcome = Outcome(error=ProviderError(f"{account.platform} is not supported any more."))
+        else:
+            try:
+                ref = account_ref(account, self._secrets)
+                secrets = tuple(
+                    v for v in ref.credentials.values() if isinstance(v, str) and len(v) >= 6
+                )
+                outcome = await self._call(provider, target, ref)
+            except asyncio.CancelledError:
+                raise  # shutting down mid-publish: the lease expires and recovery decides
+            except Exception:
+                log.exception("unexpected error publishing target %s", target.id)
+                outcome = Outcome(
+                    error=TransientError(
+                        "An internal error interrupted publishing; the post may or may not be out.",
+                        ambiguous=True,
+                    )
+                )
+        decision = None
+        if outcome.error is not None:
+            decision = decide(
+                outcome.error,
+                attempts=target.attempts,
+                idempotent=bool(provider and provider.limits.idempotent_publish),
+                policy=self.config.retry,
+                now=self._clock(),
+                due_at=target.publish_at,
+            )
+        await self._trip_breakers(account.platform, account.id, outcome.error)
+        written = await self.writer.record(
+            Record(
+                target=target,
+                outcome=outcome,
+                decision=decision,
+                started=started,
+                duration_ms=int((time.monotonic() - t0) * 1000),
+                label="published" if decision is None else decision.outcome,
+                secrets=secrets,
+                owner=self.owner,
+            )
+        )
+        if written.notified and self._notifier is not None:
+            self._notifier.wake()
+        if decision is not None and decision.when is not None:
+            self.wake_at(decision.when)
+
+    async def _call(self, provider: Provider, target: Target, ref: AccountRef) -> Outcome:
+        """Publish; on an auth error refresh the credentials once and try again."""
+        try:
+            # Adapted to this platform (resized, converted, location removed), cached.
+            content = await prepare_for(target.post, ref, provider, self._media_dir)
+            return Outcome(result=await self._timed(provider, content, ref, target))
+        except AuthError as refused:
+            try:
+                fresh = await provider.refresh(ref)
+            except ProviderError:
+                return Outcome(error=refused)
+            await self._store_credentials(target, fresh)
+            ref = dataclasses.replace(ref, credentials=dict(fresh))
+            try:
+                return Outcome(result=await self._timed(provider, content, ref, target))
+            except ProviderError as exc:
+                return Outcome(error=exc)
+        except ProviderError as exc:
+            return Outcome(error=exc)
+
+    async def _timed(
+        self, provider: Provider, content: object, ref: AccountRef, target: Target
+    ) -> PublishResult:
+        try:
+            return await asyncio.wait_for(
+                provider.publish(content, ref, target.idempotency_key),  # type: ignore[arg-type]
+                timeout=self.config.publish_timeout,
+            )
+        except TimeoutError as exc:
+            raise TransientError(
+                f"{provider.display_name} took longer than "
+                f"{self.config.publish_timeout:.0f} s; the post may or may not be out.",
+                ambiguous=True,
+            ) from exc
+
+    async def _store_credentials(self, target: Target, fresh: object) -> None:
+        sealed = self._secrets.seal(fresh)  # type: ignore[arg-type]
+        account = target.account
+        await self._db.run(
+            lambda s: accounts.update_credentials(s, account.user_id, account.id, sealed)
+        )
+
+    async def _trip_breakers(
+        self, platform: str, account_id: int, error: ProviderError | None
+    ) -> None:
+        keys = (platform_key(platform), account_key(account_id))
+        if error is None or not isinstance(error, TransientError) or isinstance(error, RateLimited):
+            # The platform answered (even with a refusal): it is up.
+            for key in keys:
+                self.breakers.succeeded(key)
+            return
+        for key in keys:
+            if self.breakers.failed(key):
+                cooldown = self.breakers.reopens_in(key) or 0.0
+                log.warning("circuit breaker %s open for %.0f s", key, cooldown)
+                if self._on_breaker_open is not None and key.startswith("platform:"):
+                    await self._on_breaker_open(platform, cooldown)
+
+    # -- leases -----------------------------------------------------------------------------
+
+    async def _recover(self) -> None:
+        """Targets whose worker died mid-publish: retry where publishing is idempotent,
+        otherwise mark them unknown and ask the user. Never a silent second publish."""
+        now = self._clock()
+        expired = await self._db.run(lambda s: queue.expired_leases(s, now))
+        for target in expired:
+            if self.slots.is_running(target.id):
+                continue  # ours and still running (the heartbeat was late)
+            provider = self._registry.get(target.account.platform)
+            idempotent = bool(provider and provider.limits.idempotent_publish)
+            action = Action.RETRY if idempotent else Action.UNKNOWN
+            reason = (
+                "The worker publishing this stopped midway; trying again is safe here."
+                if idempotent
+                else "The worker publishing this stopped midway, so we can't tell whether "
+                "it was published."
+            )
+            log.warning("recovering target %s from %s: %s", target.id, target.lease_owner, action)
+            written = await self.writer.record(
+                Record(
+                    target=target,
+                    outcome=Outcome(error=TransientError(reason, ambiguous=True)),
+                    decision=_decision(action, reason, now),
+                    started=target.lease_expires_at or now,
+                    duration_ms=0,
+                    label="abandoned",
+                    owner=None,
+                )
+            )
+            if written.notified and self._notifier is not None:
+                self._notifier.wake()
+
+    async def _renew_leases(self) -> None:
+        # A third of the lease leaves two renewals' slack; the floor only stops a busy loop.
+        interval = max(0.05, self.config.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(interval)
+            ids = self.slots.running_ids()
+            if not ids:
+                continue
+            until = self._clock() + self.config.lease
+            try:
+                await self._db.run(
+                    partial(queue.renew_leases, target_ids=ids, owner=self.owner, until=until)
+                )
+            except Exception:
+                log.exception("could not renew leases; retrying at the next beat")
+
+
+def _span(seconds: float) -> str:
+    if seconds % 86400 == 0:
+        days = int(seconds // 86400)
+        return "24 hours" if days == 1 else f"{days} days"
+    if seconds % 3600 == 0:
+        return f"{int(seconds // 3600)} hours"
+    return f"{seconds:g} seconds"
+
+
+def _decision(action: Action, reason: str, now: datetime) -> Decision:
+    return Decision(
+        action=action,
+        when=now if action == Action.RETRY else None,
+        count_attempt=False,
+        outcome="abandoned",
+        reason=reason,
+    )
