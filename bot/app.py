@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 import httpx
-from telegram import BotCommand, Update
+from pydantic import SecretStr
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from bot.accounts import oauth, tokens
 from bot.admin import access
 from bot.admin import alerts as alerts_registry
 from bot.admin.alerts import Alerts
@@ -34,7 +36,7 @@ from bot.handlers.posts import drafts as draft_handlers  # issue 6: drafts
 from bot.handlers.posts import history, schedules
 from bot.handlers.posts import templates as template_handlers  # issue 6: templates
 from bot.media import cleanup as media_cleanup
-from bot.ops import metrics
+from bot.ops import metrics, signin
 from bot.ops.metrics import DatabaseFigures, scrape_registry
 from bot.ops.outbound import PacedLimiter, PaceLimits, TelegramPace
 from bot.ops.wakeup import Wakeup
@@ -44,10 +46,15 @@ from providers.base import Provider
 from providers.bluesky import BlueskyProvider
 from providers.discord import DiscordProvider
 from providers.dryrun import DryRunProvider
+from providers.linkedin import LinkedInProvider
 from providers.mastodon import MastodonProvider
+from providers.oauth import OAuthApp
+from providers.pinterest import PinterestProvider
 from providers.registry import Registry
 from providers.telegram_channel import TelegramChannelProvider
 from providers.webhook import WebhookProvider
+from providers.x import XProvider
+from providers.youtube import YouTubeProvider
 from storage import accounts as accounts_repo
 from storage.db import Database
 from storage.migrate import upgrade
@@ -57,25 +64,6 @@ log = logging.getLogger(__name__)
 
 #: The updates Crier handles, asked for by polling and by setWebhook alike.
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-
-COMMANDS = [
-    BotCommand("new", "Start a post"),
-    BotCommand("list", "Your scheduled and recent posts"),
-    BotCommand("drafts", "Posts you kept to finish later"),  # issue 6: drafts
-    BotCommand("templates", "Start a post from a saved template"),  # issue 6: templates
-    BotCommand("edit", "Edit a scheduled post: /edit 12"),  # issue 6: editing
-    BotCommand("cancel", "Cancel a scheduled post: /cancel 12"),
-    BotCommand("status", "Every attempt of a post: /status 12"),
-    BotCommand("history", "Recent outcomes with links"),
-    BotCommand("retry", "Retry a failed post: /retry 12"),
-    BotCommand("accounts", "Your connected accounts"),
-    BotCommand("connect", "Connect a channel or account"),
-    BotCommand("timezone", "See or change your timezone"),
-    BotCommand("slots", "Weekly queue slots per account"),  # issue 6
-    BotCommand("bulk", "Schedule many posts from a CSV file"),  # issue 6: bulk
-    BotCommand("abort", "Leave what you are doing without saving"),
-    BotCommand("help", "What Crier does and how"),
-]
 
 
 def build_registry(
@@ -99,9 +87,34 @@ def build_registry(
                 block_private_hosts=settings.webhook_block_private_hosts,
                 media_base_url=settings.public_media_url if settings.web_port else None,
             ),
+            XProvider(
+                http,
+                oauth_app=oauth_app(settings.x_client_id, settings.x_client_secret),
+                plan=settings.x_api_plan,
+            ),
+            LinkedInProvider(
+                http,
+                oauth_app=oauth_app(settings.linkedin_client_id, settings.linkedin_client_secret),
+                organizations=settings.linkedin_organizations,
+            ),
+            PinterestProvider(
+                http,
+                oauth_app=oauth_app(settings.pinterest_client_id, settings.pinterest_client_secret),
+            ),
+            YouTubeProvider(
+                http,
+                oauth_app=oauth_app(settings.google_client_id, settings.google_client_secret),
+            ),
             *extra,
         ]
     )
+
+
+def oauth_app(client_id: str | None, secret: SecretStr | None) -> OAuthApp | None:
+    """The registered app's keys, when both are set (else the platform isn't offered)."""
+    if not client_id or secret is None or not secret.get_secret_value():
+        return None
+    return OAuthApp(client_id=client_id, client_secret=secret.get_secret_value())
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -277,18 +290,21 @@ class Crier:
             settings.engine_sweep_seconds,
         )
         if self.mode == "bot":  # issue 7: admin: resume broadcasts, admins' command menus
-            await admin.start(self.app, COMMANDS)
+            await admin.start(self.app, start.COMMANDS)
         if engine is not None:
             engine.attach(Wakeup(job_queue, "engine", engine.run_due, self._clock))
         every = settings.media_cleanup_interval  # issue 5: media
         first = min(every, 300)  # issue 5: media (soon after a start, then every interval)
         job_queue.run_repeating(self._clean_media, every, first, name="media-cleanup")  # issue 5
         alerts.attach(job_queue)
+        job_queue.run_repeating(
+            self._refresh_tokens, settings.token_refresh_seconds, first=5, name="token-refresh"
+        )
         if self.mode != "bot":
             # Jobs' errors: logged with context and reported to admins, as in the bot.
             self.app.add_error_handler(gate.on_error)
         if self.mode == "bot":
-            await self.app.bot.set_my_commands(COMMANDS)
+            await self.app.bot.set_my_commands(start.COMMANDS)
         if self.mode == "bot" and settings.telegram_mode == "polling":
             assert self.app.updater is not None
             await self.app.updater.start_polling(
@@ -330,6 +346,14 @@ class Crier:
                 self.services, user.id, update, resume, alerts_registry.of(self.app)
             )
 
+    async def _refresh_tokens(self, _context: object) -> None:
+        if self.services is not None:
+            await tokens.refresh_due(self.services)
+
+    async def _finish_sign_in(self, platform: str, params: Mapping[str, str]) -> signin.SignInPage:
+        assert self.services is not None
+        return await oauth.complete(self.services, platform, params)
+
     async def _start_web(self, engine: Engine | None) -> None:
         """Serve /healthz and /metrics (and /telegram in webhook mode) unless WEB_PORT=0."""
         settings = self.settings
@@ -357,6 +381,7 @@ class Crier:
                 media=MediaFiles(self.db, settings.media_dir)
                 if settings.public_media_url
                 else None,
+                oauth_routes=signin.routes(self._finish_sign_in),
             ),
             settings.web_host,
             settings.web_port,

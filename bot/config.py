@@ -74,6 +74,42 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # --- platforms that connect by signing in (OAuth) ---
+    #: Crier's public https address, e.g. https://crier.example.com: sign-ins come back to
+    #: PUBLIC_URL/oauth/<platform>/callback on the web server (register that URL with each
+    #: platform). Unset: no platform that needs a sign-in is offered.
+    public_url: str | None = None
+    #: X: an app in the X developer portal (OAuth 2.0, type "Web App", confidential).
+    x_client_id: str | None = None
+    x_client_secret: SecretStr | None = None
+    #: The app's X API plan (pay_per_use, pro, basic, free): sets the per-account post quota.
+    x_api_plan: Literal["pay_per_use", "pro", "basic", "free"] = "pay_per_use"
+    #: LinkedIn: an app at linkedin.com/developers with "Share on LinkedIn" and "Sign In with
+    #: LinkedIn using OpenID Connect"...
+    linkedin_client_id: str | None = None
+    linkedin_client_secret: SecretStr | None = None
+    #: ...or, true, an app with the Community Management API (pages the user administers).
+    linkedin_organizations: bool = False
+    #: Pinterest: an app at developers.pinterest.com.
+    pinterest_client_id: str | None = None
+    pinterest_client_secret: SecretStr | None = None
+    #: YouTube: an OAuth client (web application) in a Google Cloud project with the YouTube
+    #: Data API v3 enabled.
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    #: How often tokens that expire soon are refreshed, seconds.
+    token_refresh_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an address like https://crier.example.com")
+        return value
+
     # --- admin & access (issue 7) ---
     #: "open": anyone may use the bot. "allowlist": only admins, people an admin let in
     #: (/allow, or an invite from /invite) and people who already use the bot.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -126,4 +127,45 @@ async def update_credentials(
         update(Account)
         .where(Account.id == account_id, Account.user_id == user_id)
         .values(credentials=sealed)
+    )
+
+
+async def expiring(session: AsyncSession, before: datetime, limit: int = 100) -> list[Account]:
+    """Active signed-in accounts whose token runs out before `before`, soonest first (the
+    refresh job's work; not a read on any user's behalf)."""
+    result = await session.scalars(
+        select(Account)
+        .where(
+            Account.status == AccountStatus.ACTIVE,
+            Account.token_expires_at.is_not(None),
+            Account.token_expires_at < before,
+        )
+        .order_by(Account.token_expires_at)
+        .limit(limit)
+    )
+    return list(result)
+
+
+async def claim_refresh(
+    session: AsyncSession, account_id: int, seen: datetime, until: datetime
+) -> bool:
+    """Take the account's refresh for this process: its expiry moves to `until` only if it
+    is still what this process saw, so two processes never refresh (and, with rotating
+    refresh tokens, invalidate) the same token at once. A process that dies leaves the
+    account to be refreshed again after `until`."""
+    result = await session.execute(
+        update(Account)
+        .where(Account.id == account_id, Account.token_expires_at == seen)
+        .values(token_expires_at=until)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def store_token(
+    session: AsyncSession, account_id: int, credentials: str, expires_at: datetime | None
+) -> None:
+    await session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(credentials=credentials, token_expires_at=expires_at)
     )

@@ -459,3 +459,25 @@ class Template(Base):
     overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
     account_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OAuthLogin(Base):
+    """A sign-in started from /connect: bound to one user, single use, short-lived."""
+
+    __tablename__ = "oauth_logins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: sha256 of the `state` sent to the platform; the state itself is never stored.
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    #: The PKCE code verifier, sealed like credentials (None: the platform has no PKCE).
+    verifier: Mapped[str | None] = mapped_column(Text)
+    #: pending (waiting for the platform), used (it came back, or it was refused).
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    #: A sign-in that reaches several destinations keeps its token (sealed) and the choices
+    #: ({label, external_id, config}) until the user has picked, or it expires.
+    token: Mapped[str | None] = mapped_column(Text)
+    choices: Mapped[list[Any]] = mapped_column(default=list)

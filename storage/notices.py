@@ -17,7 +17,7 @@ async def enqueue(
     user_id: int,
     chat_id: int,
     text: str,
-    buttons: list[list[list[str]]] | None = None,
+    buttons: list[list[dict[str, str]]] | None = None,
     now: datetime,
 ) -> Notice:
     notice = Notice(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.accounts import options as account_options
 from bot.engine.content import account_ref
 from bot.services import Services
-from providers.base import AccountRef
+from providers.base import AccountRef, VerifiedAccount
 from providers.errors import ProviderError
 from storage import accounts
 from storage.models import Account, AccountStatus
@@ -49,9 +50,22 @@ async def connect(
         credentials=dict(credentials or {}),
     )
     verified = await provider.verify(probe)
+    return await save(services, user_id, platform, verified, credentials)
+
+
+async def save(
+    services: Services,
+    user_id: int,
+    platform: str,
+    verified: VerifiedAccount,
+    credentials: Mapping[str, Any] | None = None,
+) -> Connected:
+    """Save (or refresh) the account the platform vouched for; `credentials` are kept when
+    the platform gave none of its own."""
     # The adapter may replace what the user typed (a session, a generated signing secret).
     to_store = verified.credentials if verified.credentials is not None else credentials
     sealed = services.secrets.seal(to_store) if to_store else None
+    expires = token_expiry(to_store)
 
     # What the platform calls the account, kept beside a label the user may rename.
     config_to_store = {**verified.config, CONNECTED_AS: verified.label}
@@ -64,6 +78,8 @@ async def connect(
             # The options the user set in /accounts are theirs, not the platform's: keep them.
             existing.config = {**account_options.kept_on_reconnect(existing), **config_to_store}
             existing.credentials = sealed or existing.credentials
+            if sealed:
+                existing.token_expires_at = expires
             existing.status = AccountStatus.ACTIVE
             existing.status_reason = None
             return Connected(account=existing, new=False, notice=verified.notice)
@@ -76,12 +92,25 @@ async def connect(
             config=config_to_store,
             credentials=sealed,
         )
+        account.token_expires_at = expires
         return Connected(account=account, new=True, notice=verified.notice)
 
     connected = await services.db.run(work)
     # Targets held while the account needed reconnecting can go now.
     services.wake_engine(services.now())
     return connected
+
+
+def token_expiry(credentials: Mapping[str, Any] | None) -> datetime | None:
+    """When a signed-in account's access token runs out (what the refresh job looks at)."""
+    value = (credentials or {}).get("expires_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def handle(account: Account) -> str:

@@ -13,7 +13,14 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
-from telegram import Message, MessageOriginChannel, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageOriginChannel,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -24,9 +31,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.accounts import connecting
+from bot.accounts import connecting, oauth
 from bot.services import CustomContext, Services
-from bot.ui.chat import edit, reply, user_id
+from bot.ui.chat import edit, parse_id, reply, user_id
 from providers.base import ConnectField, Provider
 from providers.errors import ProviderError
 from storage.secrets import SecretsUnavailable
@@ -35,8 +42,14 @@ CHOOSE_PLATFORM, TELEGRAM_CHAT, FIELD = range(3)
 
 CANCEL_ROW = [("✖ Cancel", "cn:cancel")]
 #: Platforms offered, in this order, when their adapter is registered.
-ORDER = ("telegram", "bluesky", "mastodon", "discord", "webhook")
-ICONS = {"telegram": "📣", "bluesky": "🦋", "mastodon": "🐘", "discord": "🎮", "webhook": "🔗"}
+ORDER = (
+    "telegram", "bluesky", "mastodon", "discord", "webhook", "x", "linkedin", "pinterest",
+    "youtube",
+)  # fmt: skip
+ICONS = {
+    "telegram": "📣", "bluesky": "🦋", "mastodon": "🐘", "discord": "🎮", "webhook": "🔗",
+    "x": "𝕏", "linkedin": "💼", "pinterest": "📌", "youtube": "▶️",
+}  # fmt: skip
 
 _CHAT_LINK = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/([A-Za-z0-9_]{4,})/?$")
 _USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
@@ -61,16 +74,28 @@ def _wizards(services: Services) -> dict[int, Wizard]:
 
 
 async def connect_command(update: Update, context: CustomContext) -> int:
-    """Offer the platforms that can be connected."""
-    registry = context.services.registry
-    rows = [
-        [(f"{ICONS.get(name, '•')} {_title(registry[name])}", f"cn:{name}")]
-        for name in ORDER
-        if name in registry
-    ]
-    await reply(
-        update, "🔌 <b>Connect an account.</b> Where should I publish?", [*rows, CANCEL_ROW]
-    )
+    """Offer the platforms that can be connected; say what enables the others."""
+    services = context.services
+    registry = services.registry
+    rows: list[list[tuple[str, str]]] = []
+    waiting: list[str] = []
+    for name in ORDER:
+        provider = registry.get(name)
+        if provider is None:
+            continue
+        if oauth.signs_in(provider):
+            needs = oauth.missing(provider, services.settings, services.secrets.available)
+            if needs:
+                waiting.append(f"• {escape(provider.display_name)}: set {escape(needs)}")
+                continue
+        rows.append([(f"{ICONS.get(name, '•')} {_title(provider)}", f"cn:{name}")])
+    text = "🔌 <b>Connect an account.</b> Where should I publish?"
+    if waiting:
+        text += (
+            "\n\n<i>Not set up on this Crier yet (its operator can enable them):</i>\n"
+            + "\n".join(waiting)
+        )
+    await reply(update, text, [*rows, CANCEL_ROW])
     return CHOOSE_PLATFORM
 
 
@@ -97,6 +122,9 @@ async def choose(update: Update, context: CustomContext) -> int:
         )
         return TELEGRAM_CHAT
     provider = services.registry.get(platform)
+    if provider is not None and oauth.signs_in(provider):
+        await send_sign_in(query, services, user_id(update), provider)
+        return ConversationHandler.END
     if provider is None or not provider.connect_fields:
         await edit(query, "That platform can't be connected here.")
         return ConversationHandler.END
@@ -111,6 +139,64 @@ async def choose(update: Update, context: CustomContext) -> int:
     _wizards(services)[user_id(update)] = Wizard(platform=platform)
     await edit(query, _question(provider, 0), _question_rows(provider.connect_fields[0]))
     return FIELD
+
+
+async def send_sign_in(
+    query: CallbackQuery, services: Services, uid: int, provider: Provider
+) -> None:
+    """Replace the message with the platform's sign-in link (a button)."""
+    name = escape(provider.display_name)
+    try:
+        link = await oauth.start(services, uid, provider.platform)
+    except oauth.SignInError as exc:
+        await edit(query, f"⚠️ {escape(str(exc))}")
+        return
+    minutes = oauth.LOGIN_TTL.seconds // 60
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"🔑 Sign in to {provider.display_name}", url=link)]]
+    )
+    await query.edit_message_text(
+        f"{ICONS.get(provider.platform, '•')} <b>{name}</b>\n\nTap the button, sign in to "
+        f"{name} and allow Crier to post for you. You'll come back here when it's done.\n\n"
+        f"<i>The link is yours alone and works once, for {minutes} minutes.</i>",
+        parse_mode="HTML",
+        reply_markup=markup,
+    )
+
+
+async def picked(update: Update, context: CustomContext) -> None:
+    """One of the destinations a sign-in offered was tapped: connect it."""
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":")
+    login_id, index = parse_id(parts[1]), parse_id(parts[2], smallest=0, largest=99)
+    if login_id is None or index is None:
+        await query.answer("That choice isn't there any more.", show_alert=True)
+        return
+    services = context.services
+    try:
+        connected = await oauth.pick(services, user_id(update), login_id, index)
+    except oauth.SignInError as exc:
+        await query.answer(str(exc), show_alert=True)
+        return
+    except ProviderError as exc:
+        await query.answer(exc.message[:200], show_alert=True)
+        return
+    await query.answer(f"Connected {connected.account.label}"[:200])
+    provider = services.registry[connected.account.platform]
+    await reply(update, oauth.connected_text(provider, connected))
+
+
+async def reconnect(update: Update, context: CustomContext) -> None:
+    """🔁 Reconnect on a notice about an expired sign-in: a fresh sign-in link."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    provider = context.services.registry.get((query.data or "").removeprefix("rc:"))
+    if provider is None or not oauth.signs_in(provider):
+        await query.answer("That platform can't be reconnected here.", show_alert=True)
+        return
+    await send_sign_in(query, context.services, user_id(update), provider)
 
 
 def _question(provider: Provider, index: int) -> str:
@@ -307,3 +393,6 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
 
 def install(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(build())
+    # Buttons on notices, which may come long after /connect: outside the conversation.
+    app.add_handler(CallbackQueryHandler(picked, pattern=r"^oa:[^:]+:[^:]+$"))
+    app.add_handler(CallbackQueryHandler(reconnect, pattern=r"^rc:[a-z_]+$"))

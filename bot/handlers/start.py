@@ -5,13 +5,34 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape as _escape
 
-from telegram import Update
+from telegram import BotCommand, Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.accounts import users
 from bot.schedule.parse import zone
 from bot.services import CustomContext
 from bot.ui.chat import reply, user_id
+
+#: The command menu (setMyCommands); admins get theirs on top (handlers/admin/guard.py).
+COMMANDS = [
+    BotCommand("new", "Start a post"),
+    BotCommand("list", "Your scheduled and recent posts"),
+    BotCommand("drafts", "Posts you kept to finish later"),
+    BotCommand("templates", "Start a post from a saved template"),
+    BotCommand("edit", "Edit a scheduled post: /edit 12"),
+    BotCommand("cancel", "Cancel a scheduled post: /cancel 12"),
+    BotCommand("status", "Every attempt of a post: /status 12"),
+    BotCommand("history", "Recent outcomes with links"),
+    BotCommand("retry", "Retry a failed post: /retry 12"),
+    BotCommand("accounts", "Your connected accounts"),
+    BotCommand("connect", "Connect a channel or account"),
+    BotCommand("timezone", "See or change your timezone"),
+    BotCommand("slots", "Weekly queue slots per account"),
+    BotCommand("bulk", "Schedule many posts from a CSV file"),
+    BotCommand("abort", "Leave what you are doing without saving"),
+    BotCommand("help", "What Crier does and how"),
+]
+
 
 HELP = """\
 <b>Crier</b> publishes your posts to your channels and accounts at the time you pick, \

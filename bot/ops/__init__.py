@@ -1,6 +1,7 @@
 """Running Crier: the web server, metrics, logging, Telegram's pace, and timers.
 
-Holds: web.py (webhook, /healthz, /metrics, /media, the OAuth callbacks' place), metrics.py
+Holds: web.py (webhook, /healthz, /metrics, /media), signin.py (the OAuth callback route and
+its page; the work is accounts/oauth.py's, handed in by app.py), metrics.py
 (Prometheus; the engine's observer), logs.py (structured logs with secrets redacted),
 outbound.py (the pace of everything sent to Telegram; PTB's rate limiter), wakeup.py (the
 JobQueue timer the engine and the notifier are given).

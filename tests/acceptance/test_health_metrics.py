@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sqlite3
 from collections.abc import Callable
@@ -79,13 +80,17 @@ async def test_healthz_answers_503_while_the_database_does_not_answer(
             return (await health(crier))[0] == 200
 
         await eventually(healthy, timeout=15)
-        # Another process holds the database's write lock and doesn't let go.
-        other = sqlite3.connect(tmp_path / "crier.db", isolation_level=None, timeout=10)
+        # Another process holds the database's write lock and doesn't let go. It takes the
+        # lock from a thread: blocking the event loop would freeze a transaction of the app
+        # half-way, holding the lock the test waits for (a deadlock until the timeout).
+        other = sqlite3.connect(
+            tmp_path / "crier.db", isolation_level=None, timeout=30, check_same_thread=False
+        )
         try:
-            other.execute("BEGIN EXCLUSIVE")
+            await asyncio.to_thread(other.execute, "BEGIN EXCLUSIVE")
             status, body = await health(crier)
         finally:
-            other.rollback()
+            await asyncio.to_thread(other.rollback)
             other.close()
         assert status == 503, body
         assert body["status"] == "failing"
