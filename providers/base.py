@@ -438,7 +438,8 @@ class Provider(ABC):
     ) -> PublishResult | NotPublished | None:
         """Whether an attempt whose outcome is unknown published `post`: its result if the
         whole post is out, `NotPublished` if the platform says it is not (publishing again
-        with the same key is then safe), None when the platform can't tell. Only reads."""
+        with the same key is then safe), None when the platform can't tell. Only reads; raises
+        like `publish` when the platform can't be asked now (then ask again later)."""
         return None
 
     def ensure_editable(
