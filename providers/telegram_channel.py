@@ -46,7 +46,7 @@ from providers.base import (
     check_limits,
 )
 from providers.errors import AuthError, PermanentError, ProviderError, RateLimited, TransientError
-from providers.http import sanitize, translate_network_errors
+from providers.http import safe_to_repeat, sanitize, translate_network_errors
 from providers.telegram_buttons import button_problems, inline_keyboard
 from providers.telegram_rights import (
     OWN_DELETE_WINDOW,
@@ -445,10 +445,11 @@ class TelegramChannelProvider(Provider):
 
     async def _delete_ids(self, chat_id: Any, ids: list[int]) -> None:
         try:
-            if len(ids) == 1:
-                await self._call("deleteMessage", {"chat_id": chat_id, "message_id": ids[0]})
-            else:
-                await self._call("deleteMessages", {"chat_id": chat_id, "message_ids": ids})
+            with safe_to_repeat(PLATFORM, "deleting"):
+                if len(ids) == 1:
+                    await self._call("deleteMessage", {"chat_id": chat_id, "message_id": ids[0]})
+                else:
+                    await self._call("deleteMessages", {"chat_id": chat_id, "message_ids": ids})
         except PermanentError as exc:
             lowered = exc.message.lower()
             if any(marker in lowered for marker in _ALREADY_GONE):
@@ -464,7 +465,8 @@ class TelegramChannelProvider(Provider):
 
     async def _edit_call(self, method: str, params: dict[str, Any]) -> None:
         try:
-            await self._call(method, params)
+            with safe_to_repeat(PLATFORM, "editing"):
+                await self._call(method, params)
         except PermanentError as exc:
             if _NOT_MODIFIED in exc.message.lower():
                 return  # already as asked: an edit retried, or nothing changed here
