@@ -14,6 +14,16 @@ Platforms that connect by a browser login declare `oauth` (providers/oauth.py); 
 login, `accounts_for(token)` says which destinations the login reaches (the member and the
 organisations they manage, boards, channels) for the user to pick.
 
+Per-post options
+----------------
+`PostContent` carries, besides text and media: URL `buttons` (rows of `LinkButton`, shown
+where `Limits.url_buttons`; `providers.telegram_buttons.parse_buttons` turns the posting-bot
+syntax into them, naming each bad line), Telegram's options (`TelegramOptions`: silent,
+protected, spoiler, link preview, pin, what an album does with buttons) and `delete_after`
+(when the bot means to delete the post). `validate` checks them with what it knows without
+I/O (Telegram: the bot's rights stored at connect); `validate_live` asks the platform at
+compose time (Telegram: getChatMember, `TelegramChannelProvider.rights`).
+
 After publishing
 ----------------
 What can be done to a post once it is out is declared as data, `AfterPublish` (like
@@ -35,7 +45,10 @@ returned. Its `ref` holds everything delete and edit need (every message id, eve
 URI): JSON, stored on the target by the engine, never a secret. A result stored before refs
 existed has an empty `ref`; adapters then fall back to `platform_id` (the first message or
 post only). Platforms that can't do something raise `PermanentError` saying so, and the
-defaults here do exactly that.
+defaults here do exactly that. Delete and edit raise like `publish` otherwise, except that a
+lost answer is never ambiguous: repeating either is safe, and the `TransientError` says so.
+What fails *after* a post is out (Telegram's pin, an album's buttons message) never fails the
+publish: it becomes one of the result's `notes`.
 """
 
 from __future__ import annotations
@@ -227,6 +240,9 @@ class PublishResult:
     #: What did not go as asked although the post is out (a pin Telegram refused, an album's
     #: buttons message that could not be sent): shown with the outcome, never a failure.
     notes: tuple[str, ...] = ()
+
+    def __hash__(self) -> int:  # `ref` is a mapping: hash by identity on the platform
+        return hash((self.platform_id, self.url))
 
 
 @dataclass(frozen=True, kw_only=True)
