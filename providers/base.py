@@ -13,6 +13,42 @@ uploaded twice.
 Platforms that connect by a browser login declare `oauth` (providers/oauth.py); after the
 login, `accounts_for(token)` says which destinations the login reaches (the member and the
 organisations they manage, boards, channels) for the user to pick.
+
+Per-post options
+----------------
+`PostContent` carries, besides text and media: URL `buttons` (rows of `LinkButton`, shown
+where `Limits.url_buttons`; `providers.telegram_buttons.parse_buttons` turns the posting-bot
+syntax into them, naming each bad line), Telegram's options (`TelegramOptions`: silent,
+protected, spoiler, link preview, pin, what an album does with buttons) and `delete_after`
+(when the bot means to delete the post). `validate` checks them with what it knows without
+I/O (Telegram: the bot's rights stored at connect); `validate_live` asks the platform at
+compose time (Telegram: getChatMember, `TelegramChannelProvider.rights`).
+
+After publishing
+----------------
+What can be done to a post once it is out is declared as data, `AfterPublish` (like
+`Limits`), so the bot offers only the buttons that work (`after_publish_for(account)`):
+
+- `delete(published, account)` removes the whole post: every message of a Telegram album
+  and its buttons message, every record of a Bluesky thread, every status of a Mastodon
+  thread. Deleting what is already gone succeeds, so a retry is always safe.
+- `edit(published, post, account, media_changed=...)` changes it in place and returns the
+  result to store instead of the old one. The new post is checked with `validate_edit`
+  first (the compose-time `validate`, plus what an edit can't change); `edit` refuses
+  with `PermanentError` whatever `validate_edit` calls an error.
+- `lookup(post, account, idempotency_key)` settles an *unknown* outcome (the answer to a
+  publish was lost): the `PublishResult` when the post is out, `NotPublished` when the
+  platform says it is not (publishing again is safe), None when the platform can't tell.
+
+`published` is the `PublishResult` that `publish` (or `poll`, or an earlier `edit`)
+returned. Its `ref` holds everything delete and edit need (every message id, every record
+URI): JSON, stored on the target by the engine, never a secret. A result stored before refs
+existed has an empty `ref`; adapters then fall back to `platform_id` (the first message or
+post only). Platforms that can't do something raise `PermanentError` saying so, and the
+defaults here do exactly that. Delete and edit raise like `publish` otherwise, except that a
+lost answer is never ambiguous: repeating either is safe, and the `TransientError` says so.
+What fails *after* a post is out (Telegram's pin, an album's buttons message) never fails the
+publish: it becomes one of the result's `notes`.
 """
 
 from __future__ import annotations
@@ -21,12 +57,17 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 from providers.errors import AuthError, PermanentError
 from providers.oauth import OAuthApp, OAuthSpec, Token
+
+# Part of PostContent, so part of the contract: importable from here too.
+from providers.telegram_options import AlbumButtons as AlbumButtons
+from providers.telegram_options import LinkPreview as LinkPreview
+from providers.telegram_options import TelegramOptions as TelegramOptions
 from providers.text import TextCounting, count_text
 
 
@@ -85,6 +126,9 @@ class Limits:
     alt_text: bool = False
     #: Can publish a thread (replies to its own post).
     threads: bool = False
+    #: Shows `PostContent.buttons` (Telegram's inline keyboard of URL buttons); elsewhere
+    #: `validate` warns that they will be left out.
+    url_buttons: bool = False
     #: Publishing twice with the same idempotency key creates one post, so an ambiguous
     #: attempt may be retried safely.
     idempotent_publish: bool = False
@@ -116,6 +160,20 @@ class MediaFile:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LinkButton:
+    """A URL button under a post (Telegram's InlineKeyboardButton with `url`)."""
+
+    #: The label, as the user wrote it.
+    text: str
+    #: https://, http:// or tg:// (`providers.telegram_buttons` checks and parses them).
+    url: str
+
+
+#: Rows of buttons, top to bottom, each left to right.
+ButtonRows = tuple[tuple[LinkButton, ...], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class PostContent:
     text: str
     media: tuple[MediaFile, ...] = ()
@@ -128,6 +186,15 @@ class PostContent:
     #: The parts after the first of a thread, published in order as replies, each to the one
     #: before (`text` and `media` are the first post). Only where `Limits.threads`.
     thread: tuple[str, ...] = ()
+    #: URL buttons under the post, where `Limits.url_buttons` (`providers.telegram_buttons`
+    #: parses the "Text - https://url | Other - https://url" syntax into these).
+    buttons: ButtonRows = ()
+    #: Telegram's per-post options (silent, protected, spoiler, link preview, pin, what an
+    #: album does with buttons); other platforms ignore them.
+    telegram: TelegramOptions = field(default_factory=TelegramOptions)
+    #: When the bot means to delete the post after it is out (the engine schedules it);
+    #: here only so `validate` can say whether the account will be able to.
+    delete_after: timedelta | None = None
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -148,10 +215,52 @@ class AccountRef:
 
 @dataclass(frozen=True, kw_only=True)
 class PublishResult:
-    #: The platform's id of the created post.
+    #: The platform's id of the created post (of its first message or part).
     platform_id: str
     #: Public link to it, if the platform has one.
     url: str | None = None
+    #: Everything `delete` and `edit` need, stored on the target as JSON: plain strings,
+    #: numbers, booleans, lists and string-keyed objects; never a secret. Each adapter
+    #: documents its keys (Telegram: chat id and every message id; Bluesky: every record
+    #: URI; Mastodon: every status id; Discord: the message and webhook ids; webhooks: the
+    #: delivery id and the receiver's id). One key means the same everywhere: "parts", how
+    #: many posts the post went out as (a thread's parts; 1 otherwise).
+    ref: Mapping[str, Any] = field(default_factory=dict)
+    #: What did not go as asked although the post is out (a pin Telegram refused, an album's
+    #: buttons message that could not be sent): shown with the outcome, never a failure.
+    notes: tuple[str, ...] = ()
+
+    def __hash__(self) -> int:  # `ref` is a mapping: hash by identity on the platform
+        return hash((self.platform_id, self.url))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotPublished:
+    """`lookup` found for certain that the post is not (wholly) out: publishing it again
+    with the same idempotency key adds only what is missing."""
+
+    #: What was found, for the attempt log: "no record at the derived key".
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AfterPublish:
+    """What can be done to a post once it is out, declared per platform like `Limits`."""
+
+    #: `delete` removes the whole post (every message of an album, every part of a thread).
+    can_delete: bool = False
+    #: `edit` changes the text (the caption, with media) in place.
+    can_edit_text: bool = False
+    #: `edit(..., media_changed=True)` replaces the photos, videos and files in place.
+    can_edit_media: bool = False
+    #: `edit` changes the URL buttons in place.
+    can_edit_buttons: bool = False
+    #: `lookup` can settle an unknown outcome (otherwise it always answers None).
+    can_lookup: bool = False
+
+    @property
+    def can_edit(self) -> bool:
+        return self.can_edit_text or self.can_edit_media or self.can_edit_buttons
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,13 +332,54 @@ class Provider(ABC):
     oauth_app: OAuthApp | None = None
     #: The platform's limits; `limits_for` may refine them per account (a server's own).
     limits: Limits
+    #: What can be done once a post is out; `after_publish_for` may refine it per account.
+    after_publish: AfterPublish = AfterPublish()
 
     def limits_for(self, account: AccountRef) -> Limits:
         return self.limits
 
+    def after_publish_for(self, account: AccountRef) -> AfterPublish:
+        return self.after_publish
+
     def validate(self, post: PostContent, account: AccountRef) -> list[Problem]:
         """Everything the platform would refuse about this post; pure, no I/O."""
-        return check_limits(self.limits_for(account), post, self.display_name)
+        problems = check_limits(self.limits_for(account), post, self.display_name)
+        capabilities = self.after_publish_for(account)
+        problems.extend(delete_after_problems(capabilities, post, self.display_name))
+        return problems
+
+    async def validate_live(self, post: PostContent, account: AccountRef) -> list[Problem]:
+        """What `validate` can't know without asking the platform (Telegram: whether the bot
+        may still pin and delete there); called at compose time after `validate`. Never
+        raises for a platform that is down: it then has nothing to add."""
+        return []
+
+    def validate_edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> list[Problem]:
+        """Everything wrong with editing `published` into `post`: what `validate` says at
+        compose time, and what this platform can't change in place. Pure, no I/O."""
+        capabilities = self.after_publish_for(account)
+        if not capabilities.can_edit:
+            return [Problem(code="no_edit", message=self._cannot("edit", capabilities))]
+        problems = self.validate(post, account)
+        problems.extend(edit_problems(capabilities, published, post, self.display_name))
+        if media_changed and not capabilities.can_edit_media:
+            problems.append(
+                Problem(
+                    code="media_not_editable",
+                    message=(
+                        f"{self.display_name} can't change the photos or videos of a post "
+                        "that is out; delete it and post again."
+                    ),
+                )
+            )
+        return problems
 
     def text_length(self, text: str, account: AccountRef) -> int:
         """How long the platform considers `text`: what `limits_for(account).max_text` is
@@ -267,6 +417,61 @@ class Provider(ABC):
         """Return renewed credentials, or raise AuthError when the user must reconnect."""
         raise AuthError(f"{self.display_name} needs you to reconnect this account.")
 
+    # -- after publishing (see the module docstring) ----------------------------------------
+
+    async def delete(self, published: PublishResult, account: AccountRef) -> None:
+        """Remove the whole published post; what is already gone counts as deleted. Raises a
+        `ProviderError` like `publish` (PermanentError where the platform can't delete)."""
+        raise PermanentError(self._cannot("delete", self.after_publish_for(account)))
+
+    async def edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> PublishResult:
+        """Change the published post into `post` and return the result to store in place of
+        `published`. Text and buttons are always sent as `post` has them; photos and videos
+        are replaced only with `media_changed` (otherwise those already out stay). Refuses
+        with PermanentError what `validate_edit` calls an error, before any request."""
+        raise PermanentError(self._cannot("edit", self.after_publish_for(account)))
+
+    async def lookup(
+        self, post: PostContent, account: AccountRef, idempotency_key: str
+    ) -> PublishResult | NotPublished | None:
+        """Whether an attempt whose outcome is unknown published `post`: its result if the
+        whole post is out, `NotPublished` if the platform says it is not (publishing again
+        with the same key is then safe), None when the platform can't tell. Only reads; raises
+        like `publish` when the platform can't be asked now (then ask again later)."""
+        return None
+
+    def ensure_editable(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> None:
+        """Raise PermanentError with the errors `validate_edit` finds, if any."""
+        errors = [
+            p
+            for p in self.validate_edit(published, post, account, media_changed=media_changed)
+            if p.severity == Severity.ERROR
+        ]
+        if errors:
+            raise PermanentError(" ".join(p.message for p in errors))
+
+    def _cannot(self, what: str, capabilities: AfterPublish) -> str:
+        if what == "edit" and capabilities.can_delete:
+            return (
+                f"{self.display_name} can't edit a post that is out; delete it and post it "
+                "again instead."
+            )
+        return f"Crier can't {what} a post on {self.display_name} once it is out."
+
 
 def check_limits(limits: Limits, post: PostContent, name: str) -> list[Problem]:
     """The checks every platform shares, driven by its `Limits`."""
@@ -288,6 +493,55 @@ def check_limits(limits: Limits, post: PostContent, name: str) -> list[Problem]:
         )
     problems.extend(thread_problems(limits, post, name))
     problems.extend(_media_problems(limits, post, name))
+    if post.buttons and not limits.url_buttons:
+        problems.append(
+            Problem(
+                code="no_buttons",
+                message=f"{name} can't show buttons; they will be left out.",
+                severity=Severity.WARNING,
+            )
+        )
+    return problems
+
+
+def delete_after_problems(
+    capabilities: AfterPublish, post: PostContent, name: str
+) -> list[Problem]:
+    """A post set to be deleted later on a platform where Crier can't delete."""
+    if post.delete_after is None or capabilities.can_delete:
+        return []
+    return [
+        Problem(
+            code="delete_not_possible",
+            message=f"Crier can't delete posts on {name}, so it can't delete this one later.",
+        )
+    ]
+
+
+def edit_problems(
+    capabilities: AfterPublish, published: PublishResult, post: PostContent, name: str
+) -> list[Problem]:
+    """What the shape of a post that is out allows an edit to change, from its `ref`."""
+    problems: list[Problem] = []
+    if not capabilities.can_edit_text:
+        problems.append(
+            Problem(
+                code="text_not_editable",
+                message=f"{name} can't change the text of a post that is out.",
+                severity=Severity.WARNING,
+            )
+        )
+    parts = published.ref.get("parts")
+    if isinstance(parts, int) and parts != len(post.parts):
+        problems.append(
+            Problem(
+                code="thread_shape",
+                message=(
+                    f"The post went out as {parts} part(s); an edit can change their text but "
+                    f"not make them {len(post.parts)}."
+                ),
+            )
+        )
     return problems
 
 

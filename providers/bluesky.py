@@ -3,9 +3,16 @@
 One session per account (`com.atproto.server.createSession`), kept in this instance and
 renewed with `refreshSession` when the access token expires: Bluesky limits how many sessions
 an account may open (30 in 5 minutes, 300 a day), so a session per post would lock it out.
-Each post is written with a record key derived from the idempotency key, so a retry can never
-add a second post: the PDS refuses a second create at the same key, and the adapter then reads
-the record that is already there and reports it as published.
+Each post is written with a record key derived from the idempotency key (a valid TID, as
+`app.bsky.feed.post` requires), so a retry can never add a second post: the PDS refuses a
+second create at the same key, and the adapter then reads the record that is already there
+and reports it as published. The same key settles an unknown outcome (`lookup`): one read
+of the record says whether the post is out.
+
+`PublishResult.ref` holds {"did", "uris" (every record of the thread, in order), "parts"}.
+`delete` removes every record with com.atproto.repo.deleteRecord, the replies first. There
+is no edit: Bluesky's apps show a post as first written, so the bot offers delete and post
+again instead.
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ import httpx
 
 from providers.base import (
     AccountRef,
+    AfterPublish,
     ConnectField,
     Limits,
     MediaFile,
     MediaKind,
+    NotPublished,
     PostContent,
     Problem,
     Provider,
@@ -45,8 +54,17 @@ from providers.bluesky_records import (
     post_record,
     tid_for_key,
 )
-from providers.bluesky_xrpc import PLATFORM, Session, Xrpc, normalize_handle
+from providers.bluesky_xrpc import (
+    PLATFORM,
+    Session,
+    Xrpc,
+    error_name,
+    json_body,
+    normalize_handle,
+    xrpc_url,
+)
 from providers.errors import AuthError, PermanentError, ProviderError, RateLimited, TransientError
+from providers.http import safe_to_repeat
 
 #: `app.bsky.feed.post` text: 300 graphemes and 3000 UTF-8 bytes (the lexicon's maxLength).
 MAX_GRAPHEMES = 300
@@ -67,6 +85,8 @@ LIMITS = Limits(
     threads=True,
     idempotent_publish=True,
 )
+
+AFTER_PUBLISH = AfterPublish(can_delete=True, can_lookup=True)
 
 _MAX_MENTIONS = 20
 _SEGMENT = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -135,6 +155,7 @@ class BlueskyProvider(Provider):
         self._preview_timeout = preview_timeout
         self._clock = clock or (lambda: datetime.now(UTC))
         self.limits = LIMITS
+        self.after_publish = AFTER_PUBLISH
 
     # -- contract ---------------------------------------------------------------------------
 
@@ -190,6 +211,7 @@ class BlueskyProvider(Provider):
         now = self._clock()
         first = await self._write_part(account, post.text, idempotency_key, now, embed=embed)
         root = parent = _strong_ref(first)
+        uris = [root["uri"]]
         for number, part in enumerate(post.thread, start=2):
             key = f"{idempotency_key}:{number}"
             # A millisecond apart, so every app lists the parts in order.
@@ -205,7 +227,8 @@ class BlueskyProvider(Provider):
                     http_status=exc.http_status,
                 ) from exc
             parent = _strong_ref(written)
-        return await self._result(account, first)
+            uris.append(parent["uri"])
+        return await self._result(account, first, uris)
 
     async def _write_part(
         self,
@@ -262,14 +285,80 @@ class BlueskyProvider(Provider):
         uri = str(created.get("uri") or f"at://{session.did}/{POST}/{rkey}")
         return {"uri": uri, "cid": str(created.get("cid") or "")}
 
-    async def _result(self, account: AccountRef, created: Mapping[str, Any]) -> PublishResult:
+    async def _result(
+        self, account: AccountRef, created: Mapping[str, Any], uris: list[str]
+    ) -> PublishResult:
         session = await self._xrpc.session(account)
         uri = str(created["uri"])
         # A handle that stopped verifying reads "handle.invalid"; the DID always works.
         who = session.handle if session.handle not in ("", "handle.invalid") else session.did
         return PublishResult(
-            platform_id=uri, url=f"{self._app}/profile/{who}/post/{uri.rsplit('/', 1)[-1]}"
+            platform_id=uri,
+            url=f"{self._app}/profile/{who}/post/{uri.rsplit('/', 1)[-1]}",
+            ref={"did": session.did, "uris": list(uris), "parts": len(uris)},
         )
+
+    # -- after publishing -------------------------------------------------------------------
+
+    async def delete(self, published: PublishResult, account: AccountRef) -> None:
+        """deleteRecord for every record of the post, the last reply first; a record already
+        gone is a no-op on the PDS, so deleting again is safe."""
+        uris = [str(u) for u in published.ref.get("uris") or ()] or [published.platform_id]
+        session = await self._xrpc.session(account)
+        for uri in reversed(uris):
+            did, collection, rkey = _at_uri(uri)
+            if did != session.did:
+                raise PermanentError(
+                    "That post belongs to another Bluesky account than the one connected now; "
+                    "delete it in the Bluesky app."
+                )
+            with safe_to_repeat(PLATFORM, "deleting"):
+                await self._xrpc.authed(
+                    account,
+                    "POST",
+                    "com.atproto.repo.deleteRecord",
+                    json={"repo": did, "collection": collection, "rkey": rkey},
+                    writes=True,
+                )
+
+    async def lookup(
+        self, post: PostContent, account: AccountRef, idempotency_key: str
+    ) -> PublishResult | NotPublished | None:
+        """Read the record at each part's derived key: all there is the post, the first
+        missing is no post, some missing is a thread that publishing again finishes."""
+        session = await self._xrpc.session(account)
+        keys = [idempotency_key] + [
+            f"{idempotency_key}:{number}" for number in range(2, len(post.parts) + 1)
+        ]
+        found: list[Mapping[str, Any]] = []
+        for key in keys:
+            record = await self._record_at(session, tid_for_key(key))
+            if record is None:
+                break
+            found.append(record)
+        if not found:
+            return NotPublished(reason="No record at the key derived from this post's key.")
+        if len(found) < len(keys):
+            return NotPublished(
+                reason=(
+                    f"{len(found)} of {len(keys)} parts of the thread are out; publishing again "
+                    "adds the rest."
+                )
+            )
+        return await self._result(account, found[0], [str(r["uri"]) for r in found])
+
+    async def _record_at(self, session: Session, rkey: str) -> Mapping[str, Any] | None:
+        """The post at `rkey`, None when the PDS says there is none; raises when it can't say."""
+        response = await self._xrpc.send(
+            "GET",
+            xrpc_url(session.pds, "com.atproto.repo.getRecord"),
+            params={"repo": session.did, "collection": POST, "rkey": rkey},
+        )
+        if error_name(response) == "RecordNotFound":
+            return None
+        self._xrpc.raise_for(response, [])
+        found = json_body(response)
+        return found if found.get("uri") else None
 
     async def _existing_record(self, session: Session, rkey: str) -> Mapping[str, Any] | None:
         try:
@@ -347,6 +436,14 @@ class BlueskyProvider(Provider):
         except (httpx.HTTPError, LookupError, ValueError):
             return None
         return None
+
+
+def _at_uri(uri: str) -> tuple[str, str, str]:
+    """(repo DID, collection, record key) of an at:// URI."""
+    parts = uri.removeprefix("at://").split("/")
+    if not uri.startswith("at://") or len(parts) != 3 or not all(parts):
+        raise PermanentError(f"Crier can't tell which Bluesky post {uri!r} is.")
+    return parts[0], parts[1], parts[2]
 
 
 def _strong_ref(created: Mapping[str, Any]) -> dict[str, str]:

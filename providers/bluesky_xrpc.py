@@ -279,6 +279,16 @@ def _error_name(response: httpx.Response) -> str:
     return str(_json(response).get("error") or "")
 
 
+def error_name(response: httpx.Response) -> str:
+    """The XRPC error name of a 400 or 401 answer ("RecordNotFound"), else ""."""
+    return _error_name(response)
+
+
+def json_body(response: httpx.Response) -> Mapping[str, Any]:
+    """The answer's JSON object, or {}."""
+    return _json(response)
+
+
 def _fingerprint(account: AccountRef) -> str:
     """What a cached session belongs to: new credentials or a new server mean a new session."""
     parts = (

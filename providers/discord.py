@@ -7,6 +7,12 @@ its token is scrubbed from every message a user may see. Messages are executed w
 
 Docs: https://discord.com/developers/docs/resources/webhook#execute-webhook and
 https://discord.com/developers/docs/reference#uploading-files.
+
+`PublishResult.ref` holds {"webhook_id", "message_id", "parts": 1}. A webhook may edit and
+delete the messages it sent (`PATCH` and `DELETE /webhooks/{id}/{token}/messages/{id}`),
+through the same webhook only: once the account is reconnected with a new webhook, its old
+messages must be deleted in Discord. A webhook can't list its messages, so an unknown outcome
+(the answer to `?wait=true` lost) can't be looked up: `lookup` answers None.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import httpx
 
 from providers.base import (
     AccountRef,
+    AfterPublish,
     ConnectField,
     Limits,
     MediaFile,
@@ -35,7 +42,7 @@ from providers.base import (
     check_limits,
 )
 from providers.errors import AuthError, PermanentError, ProviderError
-from providers.http import raise_for_status, sanitize, translate_network_errors
+from providers.http import raise_for_status, safe_to_repeat, sanitize, translate_network_errors
 
 PLATFORM = "Discord"
 
@@ -65,6 +72,17 @@ MAX_DESCRIPTION = 1024
 #: JSON error codes that mean the webhook itself is gone or its token is wrong.
 _UNKNOWN_WEBHOOK = 10015
 _INVALID_TOKEN = 50027
+#: The message is gone (deleted in Discord): deleting it again is done.
+_UNKNOWN_MESSAGE = 10008
+
+#: Alt text lives on the attachments: changing it is `media_changed` (the files go again).
+AFTER_PUBLISH = AfterPublish(
+    can_delete=True,
+    can_edit_text=True,
+    can_edit_media=True,
+    can_edit_buttons=False,
+    can_lookup=False,
+)
 
 
 class DiscordProvider(Provider):
@@ -119,6 +137,7 @@ class DiscordProvider(Provider):
             # Webhooks share a small per-webhook bucket (about 5 requests per 2 seconds).
             concurrency=1,
         )
+        self.after_publish = AFTER_PUBLISH
 
     # -- contract ---------------------------------------------------------------------------
 
@@ -152,7 +171,7 @@ class DiscordProvider(Provider):
     async def publish(
         self, post: PostContent, account: AccountRef, idempotency_key: str
     ) -> PublishResult:
-        url, _, token = self._webhook(account.credentials)
+        url, webhook_id, token = self._webhook(account.credentials)
         payload: dict[str, Any] = {
             # A scheduled post must never ping @everyone, @here, a role or a user by accident:
             # mentions still render as links, they just notify nobody.
@@ -161,24 +180,90 @@ class DiscordProvider(Provider):
         if post.text:
             payload["content"] = post.text
         target = url.copy_merge_params({"wait": "true"})
-        if not post.media:
-            message = await self._call("POST", target, token, json=payload)
-        else:
-            payload["attachments"] = [
-                _attachment(index, item) for index, item in enumerate(post.media)
-            ]
-            files = [
-                (f"files[{index}]", (_file_name(index, item), _read(item), item.mime))
-                for index, item in enumerate(post.media)
-            ]
-            message = await self._call(
-                "POST", target, token, data={"payload_json": json.dumps(payload)}, files=files
-            )
+        message = await self._send("POST", target, token, payload, post.media)
         message_id = str(message.get("id") or "")
         if not message_id:
             # wait=true always returns the message; without it the post still went out.
             return PublishResult(platform_id=idempotency_key, url=None)
-        return PublishResult(platform_id=message_id, url=self._link(message, account))
+        return PublishResult(
+            platform_id=message_id,
+            url=self._link(message, account),
+            ref={"webhook_id": webhook_id, "message_id": message_id, "parts": 1},
+        )
+
+    # -- after publishing -------------------------------------------------------------------
+
+    async def delete(self, published: PublishResult, account: AccountRef) -> None:
+        """Delete Webhook Message; a message already gone (Unknown Message) is done."""
+        url, token = self._message_url(published, account)
+        try:
+            with safe_to_repeat(PLATFORM, "deleting"):
+                await self._call("DELETE", url, token)
+        except PermanentError as exc:
+            if exc.http_status != 404:
+                raise
+
+    async def edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> PublishResult:
+        """Edit Webhook Message (PATCH): the text; with `media_changed` the files too (the
+        attachments not named again are removed), otherwise the attachments stay."""
+        self.ensure_editable(published, post, account, media_changed=media_changed)
+        url, token = self._message_url(published, account)
+        payload: dict[str, Any] = {"content": post.text, "allowed_mentions": {"parse": []}}
+        media = post.media if media_changed else ()
+        if media_changed and not post.media:
+            payload["attachments"] = []
+        with safe_to_repeat(PLATFORM, "editing"):
+            message = await self._send("PATCH", url, token, payload, media)
+        return PublishResult(
+            platform_id=published.platform_id,
+            url=self._link(message, account) or published.url,
+            ref=published.ref,
+        )
+
+    def _message_url(self, published: PublishResult, account: AccountRef) -> tuple[httpx.URL, str]:
+        url, webhook_id, token = self._webhook(account.credentials)
+        message_id = str(published.ref.get("message_id") or "")
+        if not message_id:
+            raise PermanentError(
+                "Discord didn't say which message this post became, so Crier can't change it; "
+                "do it in Discord."
+            )
+        if str(published.ref.get("webhook_id") or webhook_id) != webhook_id:
+            raise PermanentError(
+                "This post went out through a webhook the account no longer uses (it was "
+                "reconnected since); only that webhook could change it: do it in Discord."
+            )
+        return url.copy_with(path=f"{url.path.rstrip('/')}/messages/{message_id}"), token
+
+    async def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        token: str,
+        payload: dict[str, Any],
+        media: tuple[MediaFile, ...],
+    ) -> Mapping[str, Any]:
+        """A message as JSON, or as multipart with its files."""
+        if not media:
+            return await self._call(method, url, token, json=payload)
+        payload = {
+            **payload,
+            "attachments": [_attachment(index, item) for index, item in enumerate(media)],
+        }
+        files = [
+            (f"files[{index}]", (_file_name(index, item), _read(item), item.mime))
+            for index, item in enumerate(media)
+        ]
+        return await self._call(
+            method, url, token, data={"payload_json": json.dumps(payload)}, files=files
+        )
 
     async def verify(self, account: AccountRef) -> VerifiedAccount:
         """Fetch the webhook with its token: proves the URL works and names the channel."""
@@ -238,6 +323,8 @@ def _error(response: httpx.Response, body: Mapping[str, Any], secrets: list[str]
     status = response.status_code
     reason = _reason(body) or response.reason_phrase
     code = body.get("code")
+    if code == _UNKNOWN_MESSAGE:
+        return PermanentError("Discord: that message is gone.", http_status=status)
     if status == 404 or code == _UNKNOWN_WEBHOOK:
         return AuthError(
             "Discord: the webhook was deleted: create a new one and reconnect.",

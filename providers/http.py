@@ -42,6 +42,22 @@ def translate_network_errors(platform: str) -> Iterator[None]:
         raise TransientError(f"Network error talking to {platform}.", ambiguous=True) from exc
 
 
+@contextmanager
+def safe_to_repeat(platform: str, doing: str) -> Iterator[None]:
+    """For requests that change nothing when repeated (deleting, editing to the same text): a
+    lost answer is no ambiguity, so say that trying again is safe instead of "may or may not
+    have been published"."""
+    try:
+        yield
+    except TransientError as exc:
+        if not exc.ambiguous:
+            raise
+        raise TransientError(
+            f"{platform} did not answer in time; {doing} again is safe.",
+            http_status=exc.http_status,
+        ) from exc
+
+
 def sanitize(message: str, secrets: Iterable[str] = ()) -> str:
     """Plain, short, secret-free text from whatever a platform answered."""
     text = html.unescape(_TAG.sub(" ", message))

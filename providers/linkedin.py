@@ -308,7 +308,7 @@ class LinkedInProvider(Provider):
         if content:
             body["content"] = content
         urn = await self._api.create_post(token, body, needs=needs)
-        return PublishResult(platform_id=urn, url=post_url(urn))
+        return PublishResult(platform_id=urn, url=post_url(urn), ref={"urn": urn, "parts": 1})
 
 
 def post_url(urn: str) -> str:

@@ -9,11 +9,19 @@ Publishing uploads each file to `POST /api/v2/media` (which may answer 202 and k
 processing; we poll `GET /api/v1/media/:id` until it is ready) and then creates the status
 with an `Idempotency-Key`, which Mastodon honours for an hour: retrying a publish with the
 same key returns the status already created instead of posting twice.
+
+`PublishResult.ref` holds {"status_ids" (every status of a thread, in order), "media_ids"
+(the first status's attachments), "hashes" (of each part's text, so an edit sends only the
+parts that changed), "parts"}. `delete` is DELETE /api/v1/statuses/:id for each, the last
+reply first; `edit` is PUT /api/v1/statuses/:id (Mastodon 3.5+): text, content warning,
+media (uploaded anew with `media_changed`, else kept with their descriptions updated).
+`lookup` reads the account's recent statuses (providers/mastodon_lookup.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -21,12 +29,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from providers import mastodon_lookup
 from providers.base import (
     AccountRef,
+    AfterPublish,
     ConnectField,
     Limits,
     MediaFile,
     MediaKind,
+    NotPublished,
     PostContent,
     Problem,
     Provider,
@@ -38,6 +49,7 @@ from providers.errors import AuthError, PermanentError, RateLimited, TransientEr
 from providers.http import (
     raise_for_status,
     retry_after_seconds,
+    safe_to_repeat,
     sanitize,
     translate_network_errors,
 )
@@ -53,6 +65,14 @@ from providers.mastodon_limits import (
 from providers.text import grapheme_length
 
 PLATFORM = "Mastodon"
+
+AFTER_PUBLISH = AfterPublish(
+    can_delete=True,
+    can_edit_text=True,
+    can_edit_media=True,
+    can_edit_buttons=False,
+    can_lookup=True,
+)
 
 
 class MastodonProvider(Provider):
@@ -76,8 +96,9 @@ class MastodonProvider(Provider):
             prompt=(
                 "Now an access token. On your server open <b>Preferences → Development → "
                 "New application</b>, name it (say, Crier), tick only the scopes "
-                "<code>read:accounts</code>, <code>write:statuses</code> and "
-                "<code>write:media</code>, and save. Open the application and send me "
+                "<code>read:accounts</code>, <code>read:statuses</code>, "
+                "<code>write:statuses</code> and <code>write:media</code>, and save. Open the "
+                "application and send me "
                 "<b>Your access token</b>."
             ),
             secret=True,
@@ -106,6 +127,7 @@ class MastodonProvider(Provider):
         self._now = now
         #: The limits of a server that did not publish its own (Mastodon's defaults).
         self.limits = ServerLimits().to_limits()
+        self.after_publish = AFTER_PUBLISH
 
     # -- contract ---------------------------------------------------------------------------
 
@@ -173,6 +195,7 @@ class MastodonProvider(Provider):
             server, token, account, post.text, idempotency_key, media_ids=media_ids
         )
         parent = first
+        statuses = [first]
         for number, part in enumerate(post.thread, start=2):
             try:
                 parent = await self._create_status(
@@ -186,8 +209,8 @@ class MastodonProvider(Provider):
                     f"but Mastodon refused part {number}: {exc.message}",
                     http_status=exc.http_status,
                 ) from exc
-        url = first.get("url") or first.get("uri")
-        return PublishResult(platform_id=str(first["id"]), url=str(url) if url else None)
+            statuses.append(parent)
+        return _result(first, statuses, media_ids, post)
 
     async def _create_status(
         self,
@@ -208,13 +231,7 @@ class MastodonProvider(Provider):
             body["media_ids"] = media_ids
         if reply_to is not None:
             body["in_reply_to_id"] = str(reply_to["id"])
-        warning = _content_warning(account.config)
-        if warning:
-            body["spoiler_text"] = warning
-        if account.config.get("sensitive"):
-            body["sensitive"] = True
-        if account.config.get("language"):
-            body["language"] = account.config["language"]
+        body.update(_status_options(account))
         response = await self._call(
             "POST",
             f"{server}/api/v1/statuses",
@@ -257,6 +274,115 @@ class MastodonProvider(Provider):
             config=config,
             credentials={"access_token": token},
         )
+
+    # -- after publishing -------------------------------------------------------------------
+
+    async def delete(self, published: PublishResult, account: AccountRef) -> None:
+        """DELETE every status of the post, the last reply first (a status deleted first
+        would leave its replies standing). A status already gone (404) counts as deleted."""
+        server = _server_url(account)
+        token = _token(account)
+        ids = [str(i) for i in published.ref.get("status_ids") or ()] or [published.platform_id]
+        for status_id in reversed(ids):
+            try:
+                with safe_to_repeat(PLATFORM, "deleting"):
+                    await self._call(
+                        "DELETE",
+                        f"{server}/api/v1/statuses/{status_id}",
+                        token,
+                        creates_post=True,
+                        # Mastodon 4.4+: remove the files now, not in a day (no redraft here).
+                        params={"delete_media": "true"},
+                    )
+            except PermanentError as exc:
+                if exc.http_status != 404:
+                    raise
+
+    async def edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> PublishResult:
+        """PUT each status whose text changed (the first always: its media and content
+        warning go with it). New media are uploaded only with `media_changed`."""
+        self.ensure_editable(published, post, account, media_changed=media_changed)
+        server = _server_url(account)
+        token = _token(account)
+        ref = published.ref
+        ids = [str(i) for i in ref.get("status_ids") or ()] or [published.platform_id]
+        hashes = [str(h) for h in ref.get("hashes") or ()]
+        media_ids = [str(i) for i in ref.get("media_ids") or ()]
+        if media_changed:
+            media_ids = [await self._upload(server, token, item) for item in post.media]
+        first: Mapping[str, Any] = {"id": ids[0], "url": published.url}
+        edited: list[Mapping[str, Any]] = []
+        notes: list[str] = []
+        for index, part in enumerate(post.parts):
+            if index >= len(ids):
+                notes.append(
+                    f"Only the first {len(ids)} part(s) could be edited: Crier doesn't know "
+                    "which statuses the others are."
+                )
+                break
+            if index and index < len(hashes) and hashes[index] == _text_hash(part):
+                edited.append({"id": ids[index]})
+                continue
+            body: dict[str, Any] = {"status": part, **_status_options(account)}
+            if index == 0 and (media_changed or post.media):
+                body["media_ids"] = media_ids
+                if not media_changed and len(media_ids) == len(post.media):
+                    body["media_attributes"] = [
+                        {"id": media_id, "description": item.alt_text or ""}
+                        for media_id, item in zip(media_ids, post.media, strict=True)
+                    ]
+            with safe_to_repeat(PLATFORM, "editing"):
+                response = await self._call(
+                    "PUT",
+                    f"{server}/api/v1/statuses/{ids[index]}",
+                    token,
+                    creates_post=True,
+                    json=body,
+                )
+            status = _json(response)
+            if index == 0:
+                first = status
+            edited.append(status)
+        result = _result(first, edited, media_ids, post)
+        return PublishResult(
+            platform_id=ids[0],
+            url=result.url or published.url,
+            ref={**result.ref, "status_ids": ids},
+            notes=tuple(notes),
+        )
+
+    async def lookup(
+        self, post: PostContent, account: AccountRef, idempotency_key: str
+    ) -> PublishResult | NotPublished | None:
+        """Look for the post among the account's statuses since it was due (see
+        providers/mastodon_lookup.py for what counts as found, not found and can't tell)."""
+        server = _server_url(account)
+        token = _token(account)
+        account_id = str(account.config.get("account_id") or "")
+        if not account_id:
+            response = await self._call(
+                "GET", f"{server}/api/v1/accounts/verify_credentials", token
+            )
+            account_id = str(_json(response).get("id") or "")
+        reader = mastodon_lookup.Reader(self._call, server, token)
+        found = await mastodon_lookup.find(
+            reader,
+            post,
+            account_id=account_id,
+            warning=_content_warning(account.config),
+            private=account.config.get("visibility") in ("private", "direct"),
+        )
+        if not isinstance(found, list):
+            return found
+        media_ids = [str(m.get("id")) for m in found[0].get("media_attachments") or ()]
+        return _result(found[0], found, media_ids, post)
 
     # -- media ------------------------------------------------------------------------------
 
@@ -327,8 +453,10 @@ class MastodonProvider(Provider):
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """The one place requests go out and errors come back as provider errors."""
-        request_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        """The one place requests go out and errors come back as provider errors. An empty
+        `token` sends no Authorization (a public read)."""
+        request_headers = {**({"Authorization": f"Bearer {token}"} if token else {})}
+        request_headers.update(headers or {})
         try:
             with translate_network_errors(PLATFORM):
                 response = await self._http.request(method, url, headers=request_headers, **kwargs)
@@ -363,6 +491,43 @@ class MastodonProvider(Provider):
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _result(
+    first: Mapping[str, Any],
+    statuses: list[Mapping[str, Any]],
+    media_ids: list[str],
+    post: PostContent,
+) -> PublishResult:
+    url = first.get("url") or first.get("uri")
+    return PublishResult(
+        platform_id=str(first["id"]),
+        url=str(url) if url else None,
+        ref={
+            "status_ids": [str(s["id"]) for s in statuses],
+            "media_ids": list(media_ids),
+            "hashes": [_text_hash(part) for part in post.parts[: len(statuses)]],
+            "parts": len(statuses),
+        },
+    )
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _status_options(account: AccountRef) -> dict[str, Any]:
+    """What every status of the account carries besides its text: content warning,
+    sensitive media, language."""
+    options: dict[str, Any] = {}
+    warning = _content_warning(account.config)
+    if warning:
+        options["spoiler_text"] = warning
+    if account.config.get("sensitive"):
+        options["sensitive"] = True
+    if account.config.get("language"):
+        options["language"] = account.config["language"]
+    return options
 
 
 def _server_url(account: AccountRef) -> str:

@@ -235,7 +235,11 @@ class PinterestProvider(Provider):
                 "Pinterest answered without the new Pin; it may or may not have been published.",
                 ambiguous=True,
             )
-        return PublishResult(platform_id=pin_id, url=f"{self._web}/pin/{pin_id}/")
+        return PublishResult(
+            platform_id=pin_id,
+            url=f"{self._web}/pin/{pin_id}/",
+            ref={"pin_id": pin_id, "parts": 1},
+        )
 
     async def _upload_video(self, token: str, item: MediaFile) -> str:
         """Register the upload and send the file; returns the media id to poll."""

@@ -4,6 +4,15 @@ The signature follows Stripe's scheme, so the timestamp is covered and receivers
 replays: `X-Crier-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">` with
 `X-Crier-Timestamp: <unix seconds>`. The payload, the headers and how to check them are
 documented for receivers in docs/WEBHOOK.md; keep the two in step.
+
+After publishing, deleting and editing a post are events like `crier.post`, signed the same
+way: `crier.deleted` and `crier.edited` name the post by `original_id` (the `id` of its
+`crier.post`) and `receiver_id` (the id the receiver answered with, if any). Their own `id`
+(and Idempotency-Key) is stable across retries: "<original id>:deleted", and
+"<original id>:edited:<digest of the new content>". A receiver that answers 404 or 410 to a
+`crier.deleted` has nothing left to delete: that counts as deleted. `PublishResult.ref`
+holds {"delivery_id", "post_id", "receiver_id", "parts": 1}. A receiver can't be asked
+whether it got a post, so `lookup` answers None.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import httpx
 
 from providers.base import (
     AccountRef,
+    AfterPublish,
     ConnectField,
     Limits,
     MediaFile,
@@ -37,7 +47,7 @@ from providers.base import (
     VerifiedAccount,
 )
 from providers.errors import AuthError, PermanentError, ProviderError, TransientError
-from providers.http import raise_for_status, sanitize, translate_network_errors
+from providers.http import raise_for_status, safe_to_repeat, sanitize, translate_network_errors
 
 USER_AGENT = "Crier-Webhook/1"
 TIMESTAMP_HEADER = "X-Crier-Timestamp"
@@ -48,6 +58,16 @@ MAX_INLINE_BYTES = 20_000_000
 MAX_SNIPPET = 200
 
 MEDIA_MODES = ("inline", "urls")
+DELETED = "crier.deleted"
+EDITED = "crier.edited"
+
+AFTER_PUBLISH = AfterPublish(
+    can_delete=True,
+    can_edit_text=True,
+    can_edit_media=True,
+    can_edit_buttons=False,
+    can_lookup=False,
+)
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -128,6 +148,7 @@ class WebhookProvider(Provider):
             idempotent_publish=False,
             concurrency=2,
         )
+        self.after_publish = AFTER_PUBLISH
 
     # -- contract ---------------------------------------------------------------------------
 
@@ -140,10 +161,7 @@ class WebhookProvider(Provider):
     async def publish(
         self, post: PostContent, account: AccountRef, idempotency_key: str
     ) -> PublishResult:
-        url = _target(account.credentials.get("url"))
-        secret = str(account.credentials.get("signing_secret") or "")
-        if not secret:
-            raise AuthError("The webhook has no signing secret stored; reconnect it.")
+        url, secret = self._destination(account)
         media_base = self._media_base_for(account)
         payload = {
             "type": "crier.post",
@@ -155,14 +173,84 @@ class WebhookProvider(Provider):
         }
         response = await self._call(url, secret, payload, idempotency_key)
         body = _json(response)
-        found_id = body.get("id")
+        found_id = _receiver_id(body)
         found_url = body.get("url")
         # The receiver's own id and link when it gives them; else our key identifies the post.
-        usable = isinstance(found_id, (str, int)) and not isinstance(found_id, bool)
         return PublishResult(
-            platform_id=str(found_id)[:255] if usable and str(found_id) else idempotency_key,
+            platform_id=found_id or idempotency_key,
             url=found_url if _is_http_url(found_url) else None,
+            ref={
+                "delivery_id": idempotency_key,
+                "post_id": post.post_id,
+                "receiver_id": found_id,
+                "parts": 1,
+            },
         )
+
+    # -- after publishing -------------------------------------------------------------------
+
+    async def delete(self, published: PublishResult, account: AccountRef) -> None:
+        """POST a signed `crier.deleted`; 404 or 410 means the receiver has nothing left."""
+        url, secret = self._destination(account)
+        original, receiver_id, post_id = _names(published)
+        event = {
+            "type": DELETED,
+            "id": f"{original or receiver_id}:deleted",
+            "post_id": post_id,
+            "original_id": original,
+            "receiver_id": receiver_id,
+            "deleted_at": _iso(self._now()),
+        }
+        try:
+            with safe_to_repeat(url.host, "deleting"):
+                await self._call(url, secret, event, str(event["id"]))
+        except PermanentError as exc:
+            if exc.http_status not in (404, 410):
+                raise
+
+    async def edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> PublishResult:
+        """POST a signed `crier.edited` with the new text, and the media when they changed
+        (no "media" key: keep those you have)."""
+        self.ensure_editable(published, post, account, media_changed=media_changed)
+        url, secret = self._destination(account)
+        original, receiver_id, post_id = _names(published)
+        media = [_media(item, self._media_base_for(account)) for item in post.media]
+        digest = hashlib.sha256(
+            json.dumps([post.text, media if media_changed else None], sort_keys=True).encode()
+        ).hexdigest()[:16]
+        event: dict[str, Any] = {
+            "type": EDITED,
+            "id": f"{original or receiver_id}:edited:{digest}",
+            "post_id": post_id,
+            "original_id": original,
+            "receiver_id": receiver_id,
+            "edited_at": _iso(self._now()),
+            "text": post.text,
+        }
+        if media_changed:
+            event["media"] = media
+        with safe_to_repeat(url.host, "editing"):
+            response = await self._call(url, secret, event, str(event["id"]))
+        found_url = _json(response).get("url")
+        return PublishResult(
+            platform_id=published.platform_id,
+            url=found_url if _is_http_url(found_url) else published.url,
+            ref=published.ref,
+        )
+
+    def _destination(self, account: AccountRef) -> tuple[httpx.URL, str]:
+        url = _target(account.credentials.get("url"))
+        secret = str(account.credentials.get("signing_secret") or "")
+        if not secret:
+            raise AuthError("The webhook has no signing secret stored; reconnect it.")
+        return url, secret
 
     async def verify(self, account: AccountRef) -> VerifiedAccount:
         """Send a signed `crier.ping`; any 2xx proves the URL works."""
@@ -359,6 +447,29 @@ def _json(response: httpx.Response) -> Mapping[str, Any]:
     except (ValueError, UnicodeDecodeError):
         return {}
     return body if isinstance(body, Mapping) else {}
+
+
+def _receiver_id(body: Mapping[str, Any]) -> str | None:
+    """The receiver's own id for the post, from its JSON answer, if it gave one."""
+    found = body.get("id")
+    if isinstance(found, bool) or not isinstance(found, (str, int)) or not str(found):
+        return None
+    return str(found)[:255]
+
+
+def _names(published: PublishResult) -> tuple[str | None, str | None, Any]:
+    """(the crier.post's id, the receiver's id, Crier's post id) of a published post; a result
+    stored before refs existed knows only its platform id (the receiver's, or the key)."""
+    ref = published.ref
+    if not ref:
+        return None, published.platform_id, None
+    delivery = ref.get("delivery_id")
+    receiver = ref.get("receiver_id")
+    return (
+        str(delivery) if delivery else None,
+        str(receiver) if receiver else None,
+        ref.get("post_id"),
+    )
 
 
 def _is_http_url(value: Any) -> bool:

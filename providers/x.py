@@ -230,7 +230,11 @@ class XProvider(Provider):
                 handle=progress.to_handle(), retry_after=wait, stage=_posting_stage(progress, post)
             )
         first = progress.posted[0]
-        return PublishResult(platform_id=first, url=_post_url(account, first))
+        return PublishResult(
+            platform_id=first,
+            url=_post_url(account, first),
+            ref={"post_ids": list(progress.posted), "parts": len(progress.posted)},
+        )
 
     async def _create_posts(
         self, api: XApi, progress: XProgress, post: PostContent, saved: _Saved

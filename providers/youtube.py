@@ -317,7 +317,9 @@ class YouTubeProvider(Provider):
         outcome = processing_outcome(video, looks)
         if outcome is True:
             return PublishResult(
-                platform_id=video_id, url=video_url(video_id, short=bool(handle.get("short")))
+                platform_id=video_id,
+                url=video_url(video_id, short=bool(handle.get("short"))),
+                ref={"video_id": video_id, "parts": 1},
             )
         return Processing(
             handle={**handle, "looks": looks}, retry_after=outcome, stage="processing the video"

@@ -11,6 +11,7 @@ import respx
 
 from providers.base import AccountRef, Provider
 from providers.bluesky import BlueskyProvider
+from providers.bluesky_records import tid_for_key
 from tests.contract.harness import ContractCase, ErrorKind
 from tests.fakes.bluesky import FakeBluesky
 
@@ -19,6 +20,7 @@ DID = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
 PDS = "https://pds.example"
 CREATE_RECORD = f"{PDS}/xrpc/com.atproto.repo.createRecord"
+DELETE_RECORD = f"{PDS}/xrpc/com.atproto.repo.deleteRecord"
 
 
 class BlueskyCase(ContractCase):
@@ -85,6 +87,40 @@ class BlueskyCase(ContractCase):
             "rejected": (400, "InvalidRequest"),
         }[kind]
         return httpx.Response(status, json={"error": name, "message": message})
+
+    def mock_delete(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception | None = None
+    ) -> None:
+        # The fake deletes; an answer to the delete itself goes before it.
+        if answer is not None:
+            route = router.post(DELETE_RECORD)
+            if isinstance(answer, Exception):
+                route.mock(side_effect=answer)
+            else:
+                route.mock(return_value=answer)
+
+    def gone_response(self) -> httpx.Response:
+        return httpx.Response(200, json={})  # deleteRecord of a missing record: a no-op
+
+    def deleted(self, router: respx.MockRouter) -> bool:
+        return any(
+            call.request.url.path == "/xrpc/com.atproto.repo.deleteRecord"
+            and json.loads(call.request.content)
+            == {"repo": DID, "collection": "app.bsky.feed.post", "rkey": tid_for_key("key-123")}
+            and call.response is not None
+            and call.response.status_code == 200
+            for call in router.calls
+        )
+
+    def mock_lookup(self, router: respx.MockRouter, *, published: bool, key: str) -> None:
+        fake = self._fake(router)
+        if published:
+            rkey = tid_for_key(key)
+            fake.records[(DID, "app.bsky.feed.post", rkey)] = {
+                "uri": f"at://{DID}/app.bsky.feed.post/{rkey}",
+                "cid": "bafyreiexample",
+                "value": {"$type": "app.bsky.feed.post", "text": "Hello from Crier"},
+            }
 
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
         for call in router.calls:

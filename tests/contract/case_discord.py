@@ -17,6 +17,8 @@ TOKEN = "SECRET-" + "a1B2c3D4" * 8
 WEBHOOK_URL = f"https://discord.com/api/webhooks/{WEBHOOK_ID}/{TOKEN}"
 GUILD_ID = "197038439483310086"
 CHANNEL_ID = "197038439483310087"
+MESSAGE_ID = "1300000000000000001"
+MESSAGE_URL = f"{WEBHOOK_URL}/messages/{MESSAGE_ID}"
 
 
 class DiscordCase(ContractCase):
@@ -40,7 +42,7 @@ class DiscordCase(ContractCase):
 
     def mock_success(self, router: respx.MockRouter) -> None:
         message = {
-            "id": "1300000000000000001",
+            "id": MESSAGE_ID,
             "type": 0,
             "channel_id": CHANNEL_ID,
             "webhook_id": WEBHOOK_ID,
@@ -82,6 +84,35 @@ class DiscordCase(ContractCase):
                 "code": 50035,
                 "errors": {"content": {"_errors": [{"code": "BASE_TYPE_BAD", "message": message}]}},
             },
+        )
+
+    def mock_delete(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception | None = None
+    ) -> None:
+        route = router.delete(MESSAGE_URL)
+        if isinstance(answer, Exception):
+            route.mock(side_effect=answer)
+        else:
+            route.mock(return_value=answer or httpx.Response(204))
+
+    def gone_response(self) -> httpx.Response:
+        return httpx.Response(404, json={"message": "Unknown Message", "code": 10008})
+
+    def deleted(self, router: respx.MockRouter) -> bool:
+        return any(
+            call.request.method == "DELETE" and str(call.request.url) == MESSAGE_URL
+            for call in router.calls
+        )
+
+    def mock_edit(self, router: respx.MockRouter) -> None:
+        router.patch(MESSAGE_URL).mock(
+            return_value=httpx.Response(200, json={"id": MESSAGE_ID, "channel_id": CHANNEL_ID})
+        )
+
+    def edited_to(self, router: respx.MockRouter, text: str) -> bool:
+        return any(
+            call.request.method == "PATCH" and json.loads(call.request.content)["content"] == text
+            for call in router.calls
         )
 
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:

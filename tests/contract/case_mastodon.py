@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -104,6 +105,46 @@ class MastodonCase(ContractCase):
         code = {"auth": 401, "server": 502, "rejected": 400}[kind]
         text = "The access token is invalid" if kind == "auth" else message
         return httpx.Response(code, json={"error": text})
+
+    def mock_delete(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception | None = None
+    ) -> None:
+        route = router.delete(url__regex=rf"^{SERVER}/api/v1/statuses/\d+")
+        if isinstance(answer, Exception):
+            route.mock(side_effect=answer)
+        else:
+            route.mock(return_value=answer or httpx.Response(200, json=status_json()))
+
+    def gone_response(self) -> httpx.Response:
+        return httpx.Response(404, json={"error": "Record not found"})
+
+    def deleted(self, router: respx.MockRouter) -> bool:
+        return any(
+            call.request.method == "DELETE"
+            and call.request.url.path == "/api/v1/statuses/113000000000000042"
+            for call in router.calls
+        )
+
+    def mock_edit(self, router: respx.MockRouter) -> None:
+        router.put(f"{SERVER}/api/v1/statuses/113000000000000042").mock(
+            return_value=httpx.Response(200, json=status_json())
+        )
+
+    def edited_to(self, router: respx.MockRouter, text: str) -> bool:
+        return any(
+            call.request.method == "PUT" and json.loads(call.request.content)["status"] == text
+            for call in router.calls
+        )
+
+    def mock_lookup(self, router: respx.MockRouter, *, published: bool, key: str) -> None:
+        router.get(f"{SERVER}/api/v1/accounts/verify_credentials").mock(
+            return_value=httpx.Response(200, json={"id": "7", "username": "alice"})
+        )
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        statuses = [{**status_json(), "created_at": now}] if published else []
+        router.get(f"{SERVER}/api/v1/accounts/7/statuses").mock(
+            return_value=httpx.Response(200, json=statuses)
+        )
 
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
         for call in router.calls:

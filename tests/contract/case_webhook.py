@@ -62,6 +62,29 @@ class WebhookCase(ContractCase):
         # Receivers are anything: a plain-text refusal that echoes the URL it was called on.
         return httpx.Response(422, text=f"{message} (called as {URL})")
 
+    def mock_delete(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception | None = None
+    ) -> None:
+        route = router.post(URL, json__type="crier.deleted")
+        if isinstance(answer, Exception):
+            route.mock(side_effect=answer)
+        else:
+            route.mock(return_value=answer or httpx.Response(200, json={}))
+
+    def gone_response(self) -> httpx.Response:
+        return httpx.Response(404, json={"error": "no such post"})
+
+    def deleted(self, router: respx.MockRouter) -> bool:
+        events = [json.loads(call.request.content) for call in router.calls]
+        return any(e["type"] == "crier.deleted" and e["original_id"] == "key-123" for e in events)
+
+    def mock_edit(self, router: respx.MockRouter) -> None:
+        pass  # the receiver answers every event alike
+
+    def edited_to(self, router: respx.MockRouter, text: str) -> bool:
+        events = [json.loads(call.request.content) for call in router.calls]
+        return any(e["type"] == "crier.edited" and e["text"] == text for e in events)
+
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
         event = json.loads(router.calls.last.request.content)
         return any(item.get("alt_text") == alt for item in event.get("media", []))

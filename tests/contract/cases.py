@@ -72,6 +72,49 @@ class TelegramChannelCase(ContractCase):
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
         return False  # Telegram has no alt text
 
+    def _method(self, router: respx.MockRouter, method: str) -> respx.Route:
+        return router.post(f"{TG_BASE}{TG_TOKEN}/{method}")
+
+    def mock_delete(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception | None = None
+    ) -> None:
+        route = self._method(router, "deleteMessage")
+        if isinstance(answer, Exception):
+            route.mock(side_effect=answer)
+        else:
+            route.mock(
+                return_value=answer or httpx.Response(200, json={"ok": True, "result": True})
+            )
+
+    def gone_response(self) -> httpx.Response:
+        body = {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: message to delete not found",
+        }
+        return httpx.Response(400, json=body)
+
+    def deleted(self, router: respx.MockRouter) -> bool:
+        return any(
+            call.request.url.path.endswith("/deleteMessage")
+            and json.loads(call.request.content) == {"chat_id": -1001234567890, "message_id": 5}
+            for call in router.calls
+        )
+
+    def mock_edit(self, router: respx.MockRouter) -> None:
+        edited = {**self._message(), "text": "edited", "edit_date": 1}
+        self._method(router, "editMessageText").mock(
+            return_value=httpx.Response(200, json={"ok": True, "result": edited})
+        )
+
+    def edited_to(self, router: respx.MockRouter, text: str) -> bool:
+        return any(
+            call.request.url.path.endswith("/editMessageText")
+            and json.loads(call.request.content).get("text") == text
+            and json.loads(call.request.content).get("message_id") == 5
+            for call in router.calls
+        )
+
     @staticmethod
     def last_params(router: respx.MockRouter) -> dict[str, object]:
         request = router.calls.last.request

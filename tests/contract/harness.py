@@ -5,6 +5,11 @@ valid account, how to fake its platform answering a publish successfully or with
 response, and how to tell that alt text was sent. A platform that needs media in every post
 (YouTube: one video) says which in `required_media`; a two-phase platform's publish is
 carried on with `poll` until it answers (`publish_to_end`).
+
+After publishing, the suite follows what the adapter declares (`AfterPublish`): a case
+implements the delete, edit and lookup hooks below for what its adapter can do, and the
+suite checks that the rest is refused as documented. The suite sets up the after-publishing
+routes *before* `mock_success`'s, since respx tries routes in the order they were added.
 """
 
 from __future__ import annotations
@@ -81,6 +86,35 @@ class ContractCase(ABC):
     @abstractmethod
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
         """Whether the recorded requests carried `alt` as the image's alt text."""
+
+    # -- after publishing: only what the adapter declares is asked for ----------------------
+
+    def mock_delete(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception | None = None
+    ) -> None:
+        """Routes for deleting what `mock_success` publishes; `answer` replaces the platform's
+        answer to the delete request itself (None: it succeeds)."""
+        raise NotImplementedError
+
+    def gone_response(self) -> httpx.Response:
+        """The platform's answer to deleting something that is already gone."""
+        raise NotImplementedError
+
+    def deleted(self, router: respx.MockRouter) -> bool:
+        """Whether the recorded requests deleted the post `mock_success` published."""
+        raise NotImplementedError
+
+    def mock_edit(self, router: respx.MockRouter) -> None:
+        """Routes for editing what `mock_success` publishes."""
+        raise NotImplementedError
+
+    def edited_to(self, router: respx.MockRouter, text: str) -> bool:
+        """Whether the recorded requests changed the published post's text to `text`."""
+        raise NotImplementedError
+
+    def mock_lookup(self, router: respx.MockRouter, *, published: bool, key: str) -> None:
+        """Routes for a lookup: the post published with `key` is out, or nothing is."""
+        raise NotImplementedError
 
     def required_media(self, tmp_path: Path) -> tuple[MediaFile, ...]:
         """The media every post needs on this platform: none for most, a photo where

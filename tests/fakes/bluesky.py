@@ -1,11 +1,26 @@
 """An in-memory Bluesky: a PDS, a handle resolver (entryway), the PLC directory, web pages.
 
-It answers the way the real services do — XRPC error bodies (`{"error", "message"}`), the
-`ratelimit-*` headers, a 500 for a create at a record key that is taken (what the reference
-PDS does today) — keeps state (accounts, sessions, blobs, records) and enforces the limits a
-real PDS enforces on `app.bsky.feed.post` (300 graphemes, 3000 bytes, four images of at most
-1,000,000 bytes, alt text present). Use it as `httpx.MockTransport(fake)` or as a respx
-side effect; every request it saw is in `requests`.
+It answers the way the reference PDS (`@atproto/pds` 0.5.x) does — XRPC error bodies
+(`{"error", "message"}`) with its error names and words, the `ratelimit-*` headers, a 500
+for a create at a record key that is taken — keeps state (accounts, sessions, blobs,
+records) and enforces what that PDS enforces:
+
+- uploads of at most 5 MiB (`PDS_BLOB_UPLOAD_LIMIT`'s default), else 413 `PayloadTooLarge`;
+- `app.bsky.feed.post` records validated by the lexicon, with @atproto/lex's messages:
+  "Invalid app.bsky.feed.post record: grapheme too big (maximum 300, got 301) at
+  $.record.text", a TID record key ("Invalid record key for app.bsky.feed.post: Invalid
+  TID string ..."), four images of at most 1,000,000 bytes, `image/*` blobs only, alt text;
+- blobs a record names must have been uploaded (400 `BlobNotFound`) with the MIME type and
+  size the upload answered (400 `InvalidMimeType`, `InvalidSize`);
+- `HandleNotFound` for a handle nobody has, `AuthMissing` for a call without a token;
+- `didDoc` in createSession and refreshSession only when configured to
+  (`PDS_ENABLE_DID_DOC_WITH_SESSION`: `did_doc_with_session=True`);
+- a refresh token stays usable for two hours after its first use, answering with the same
+  next refresh token (the PDS's grace period for clients that lost the answer);
+- deleteRecord, a no-op for a record that is not there.
+
+Use it as `httpx.MockTransport(fake)` or as a respx side effect; every request it saw is in
+`requests`.
 """
 
 from __future__ import annotations
@@ -29,9 +44,14 @@ MAX_GRAPHEMES = 300
 MAX_TEXT_BYTES = 3000
 MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 1_000_000
-MAX_UPLOAD_BYTES = 50_000_000
+#: PDS_BLOB_UPLOAD_LIMIT's default: 5 MiB.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: How long a used refresh token still works (account-manager's REFRESH_GRACE_MS).
+REFRESH_GRACE = 2 * 3600
 
 _RKEY = re.compile(r"[A-Za-z0-9.\-_:~]{1,512}")
+_TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+_S32 = "234567abcdefghijklmnopqrstuvwxyz"
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 Failure = httpx.Response | Exception
@@ -54,6 +74,15 @@ class _Access:
     expired: bool = False
 
 
+@dataclass
+class _Refresh:
+    did: str
+    expired: bool = False
+    #: The refresh token this one was rotated to, and until when it may still be used.
+    next: str | None = None
+    grace_until: float | None = None
+
+
 class FakeBluesky:
     def __init__(
         self,
@@ -62,8 +91,11 @@ class FakeBluesky:
         resolver_url: str = "https://resolver.example",
         plc_url: str = "https://plc.example",
         clock: Callable[[], float] = time.time,
+        did_doc_with_session: bool = False,
     ) -> None:
         self.pds_url = pds_url
+        #: PDS_ENABLE_DID_DOC_WITH_SESSION: sessions carry the account's DID document.
+        self.did_doc_with_session = did_doc_with_session
         self.resolver_url = resolver_url
         self.plc_url = plc_url
         self.clock = clock
@@ -76,10 +108,10 @@ class FakeBluesky:
         self.pages: dict[str, Failure] = {}
         self.requests: list[httpx.Request] = []
         self._access: dict[str, _Access] = {}
-        self._refresh: dict[str, str] = {}
-        self._expired_refresh: set[str] = set()
+        self._refresh: dict[str, _Refresh] = {}
         self._sessions_opened: dict[str, list[float]] = {}
         self._issued = 0
+        self._tids = 0
         self._failures: dict[str, list[tuple[Failure, bool]]] = {}
 
     # -- setting up -------------------------------------------------------------------------
@@ -102,8 +134,8 @@ class FakeBluesky:
             access.expired = True
 
     def expire_refresh_tokens(self) -> None:
-        self._expired_refresh |= set(self._refresh)
-        self._refresh.clear()
+        for refresh in self._refresh.values():
+            refresh.expired = True
 
     def posts(self, did: str) -> list[dict[str, Any]]:
         return [r["value"] for (d, c, _), r in self.records.items() if d == did and c == POST]
@@ -169,6 +201,7 @@ class FakeBluesky:
             "com.atproto.repo.uploadBlob": self._upload_blob,
             "com.atproto.repo.createRecord": self._create_record,
             "com.atproto.repo.getRecord": self._get_record,
+            "com.atproto.repo.deleteRecord": self._delete_record,
         }.get(nsid)
         if handler is None:
             return _error(501, "MethodNotImplemented", "Method Not Implemented")
@@ -211,32 +244,47 @@ class FakeBluesky:
 
     def _refresh_session(self, request: httpx.Request) -> httpx.Response:
         token = _bearer(request)
-        if token in self._expired_refresh:
-            return _error(400, "ExpiredToken", "Token has expired")
-        did = self._refresh.pop(token or "", None)
-        if did is None:
+        if token is None:
+            return _error(401, "AuthMissing", "Authentication Required")
+        refresh = self._refresh.get(token)
+        if refresh is None:
             return _error(400, "InvalidToken", "Token could not be verified")
-        return httpx.Response(200, json=self._issue(self.accounts[did]))
+        if refresh.expired:
+            return _error(400, "ExpiredToken", "Token has expired")
+        now = self.clock()
+        account = self.accounts[refresh.did]
+        if refresh.next is None:
+            answer = self._issue(account)
+            refresh.next, refresh.grace_until = answer["refreshJwt"], now + REFRESH_GRACE
+            return httpx.Response(200, json=answer)
+        if refresh.grace_until is not None and now < refresh.grace_until:
+            # Used again within the grace period: a new access token, the same next refresh.
+            return httpx.Response(200, json=self._issue(account, refresh=refresh.next))
+        return _error(400, "ExpiredToken", "Token has been revoked")
 
-    def _issue(self, account: FakeAccount) -> dict[str, Any]:
+    def _issue(self, account: FakeAccount, *, refresh: str | None = None) -> dict[str, Any]:
         self._issued += 1
-        access, refresh = f"access-{self._issued}", f"refresh-{self._issued}"
+        access = f"access-{self._issued}"
         self._access[access] = _Access(did=account.did)
-        self._refresh[refresh] = account.did
-        return {
+        if refresh is None:
+            refresh = f"refresh-{self._issued}"
+            self._refresh[refresh] = _Refresh(did=account.did)
+        answer: dict[str, Any] = {
             "accessJwt": access,
             "refreshJwt": refresh,
             "handle": account.handle,
             "did": account.did,
-            "didDoc": self.did_document(account),
-            "active": True,
         }
+        if self.did_doc_with_session:
+            answer["didDoc"] = self.did_document(account)
+        answer["active"] = True
+        return answer
 
     def _resolve_handle(self, request: httpx.Request) -> httpx.Response:
         handle = request.url.params.get("handle", "").lower()
         account = next((a for a in self.accounts.values() if a.handle == handle), None)
         if account is None:
-            return _error(400, "InvalidRequest", "Unable to resolve handle")
+            return _error(400, "HandleNotFound", "Unable to resolve handle")
         return httpx.Response(200, json={"did": account.did})
 
     def _upload_blob(self, request: httpx.Request) -> httpx.Response:
@@ -246,7 +294,8 @@ class FakeBluesky:
         data = request.content
         if len(data) > MAX_UPLOAD_BYTES:
             return _error(413, "PayloadTooLarge", "request entity too large")
-        mime = request.headers.get("content-type", "application/octet-stream")
+        # The PDS sniffs the type from the bytes and falls back to what the client said.
+        mime = sniff_mime(data) or request.headers.get("content-type", "application/octet-stream")
         cid = blob_cid(data)
         self.blobs[cid] = (mime, data)
         blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(data)}
@@ -260,13 +309,25 @@ class FakeBluesky:
         if body.get("repo") not in (did, self.accounts[did].handle):
             return _error(401, "AuthenticationRequired", "Authentication Required")
         collection = body.get("collection", "")
-        rkey = body.get("rkey") or f"3k{self._issued:011d}"
-        if not _RKEY.fullmatch(rkey) or rkey in (".", ".."):
+        rkey = body.get("rkey")
+        if rkey is not None and (not _RKEY.fullmatch(rkey) or rkey in (".", "..")):
             return _error(400, "InvalidRequest", f"Invalid record key: {rkey}")
+        rkey = rkey or self._next_tid()
         record = body.get("record") or {}
-        problem = self._invalid_post(record) if collection == POST else None
-        if problem:
-            return problem
+        if collection == POST:
+            if not _TID.fullmatch(rkey):
+                return _error(
+                    400,
+                    "InvalidRequest",
+                    f"Invalid record key for {POST}: Invalid TID string (got {json.dumps(rkey)}) "
+                    "at $",
+                )
+            problem = self._invalid_post(record)
+            if problem:
+                return problem
+            problem = self._blob_problem(record)
+            if problem:
+                return problem
         if (did, collection, rkey) in self.records:
             # atproto issue #3718: the MST refuses the key and the PDS answers a bare 500.
             return _error(500, "InternalServerError", "Internal Server Error")
@@ -284,43 +345,110 @@ class FakeBluesky:
         )
 
     def _invalid_post(self, record: dict[str, Any]) -> httpx.Response | None:
-        def invalid(detail: str) -> httpx.Response:
-            return _error(400, "InvalidRequest", f"Invalid app.bsky.feed.post record: {detail}")
+        """The lexicon's verdict on an app.bsky.feed.post, worded as @atproto/lex words it
+        (the first issue, in the lexicon's order of properties)."""
+
+        def invalid(issue: str, path: str) -> httpx.Response:
+            return _error(400, "InvalidRequest", f"Invalid {POST} record: {issue} at {path}")
 
         text = record.get("text")
+        if "text" not in record:
+            return invalid('Missing required key "text"', "$.record")
         if not isinstance(text, str):
-            return invalid('Record must have the property "text"')
-        if len(text.encode()) > MAX_TEXT_BYTES:
-            return invalid(f"Record/text must not be longer than {MAX_TEXT_BYTES} characters")
-        if grapheme_length(text) > MAX_GRAPHEMES:
-            return invalid(f"Record/text must not be longer than {MAX_GRAPHEMES} graphemes")
-        if not _DATETIME.fullmatch(str(record.get("createdAt", ""))):
-            return invalid("Record/createdAt must be an valid atproto datetime")
+            return invalid(
+                f"Expected string value type (got {type(text).__name__})", "$.record.text"
+            )
+        size = len(text.encode())
+        if size > MAX_TEXT_BYTES:
+            return invalid(
+                f"string too big (maximum {MAX_TEXT_BYTES}, got {size})", "$.record.text"
+            )
+        graphemes = grapheme_length(text)
+        if graphemes > MAX_GRAPHEMES:
+            return invalid(
+                f"grapheme too big (maximum {MAX_GRAPHEMES}, got {graphemes})", "$.record.text"
+            )
         embed = record.get("embed") or {}
         if embed.get("$type") == "app.bsky.embed.images":
             images = embed.get("images") or []
             if len(images) > MAX_IMAGES:
-                return invalid(f"Record/embed/images must not have more than {MAX_IMAGES} elements")
+                return invalid(
+                    f"array too big (maximum {MAX_IMAGES}, got {len(images)})",
+                    "$.record.embed.images",
+                )
             for index, image in enumerate(images):
-                if not isinstance(image.get("alt"), str):
-                    return invalid(f'Record/embed/images/{index} must have the property "alt"')
-                cid = ((image.get("image") or {}).get("ref") or {}).get("$link")
-                if cid not in self.blobs:
-                    return _error(400, "InvalidRequest", f"Could not find blob: {cid}")
-                size = len(self.blobs[cid][1])
+                where = f"$.record.embed.images[{index}]"
+                if "alt" not in image:
+                    return invalid('Missing required key "alt"', where)
+                blob = image.get("image") or {}
+                mime = str(blob.get("mimeType", ""))
+                if not mime.startswith("image/"):
+                    return invalid(
+                        f'Expected "image/*" (got {json.dumps(mime)})', f"{where}.image.mimeType"
+                    )
+                size = int(blob.get("size") or 0)
                 if size > MAX_IMAGE_BYTES:
-                    return _error(
-                        400,
-                        "BlobTooLarge",
-                        f"This file is too large. It is {size / 1024:.2f}KB but the maximum "
-                        f"size is {MAX_IMAGE_BYTES / 1024:.2f}KB.",
+                    return invalid(
+                        f"blob too big (maximum {MAX_IMAGE_BYTES}, got {size})", f"{where}.image"
                     )
         if embed.get("$type") == "app.bsky.embed.external":
             external = embed.get("external") or {}
             for key in ("uri", "title", "description"):
-                if not isinstance(external.get(key), str):
-                    return invalid(f'Record/embed/external must have the property "{key}"')
+                if key not in external:
+                    return invalid(f'Missing required key "{key}"', "$.record.embed.external")
+        created = record.get("createdAt")
+        if "createdAt" not in record:
+            return invalid('Missing required key "createdAt"', "$.record")
+        if not _DATETIME.fullmatch(str(created)):
+            return invalid(f"Invalid datetime (got {json.dumps(created)})", "$.record.createdAt")
         return None
+
+    def _blob_problem(self, record: dict[str, Any]) -> httpx.Response | None:
+        """Every blob the record names must be an upload, as the upload described it."""
+        embed = record.get("embed") or {}
+        for image in embed.get("images") or ():
+            blob = image.get("image") or {}
+            cid = (blob.get("ref") or {}).get("$link")
+            stored = self.blobs.get(str(cid))
+            if stored is None:
+                return _error(400, "BlobNotFound", f"Could not find blob: {cid}")
+            mime, data = stored
+            if blob.get("mimeType") != mime:
+                return _error(
+                    400,
+                    "InvalidMimeType",
+                    "Referenced Mimetype does not match stored blob. Expected: "
+                    f"{mime}, Got: {blob.get('mimeType')}",
+                )
+            if blob.get("size") != len(data):
+                return _error(
+                    400,
+                    "InvalidSize",
+                    "Referenced Size does not match stored blob. Expected: "
+                    f"{len(data)}, Got: {blob.get('size')}",
+                )
+        return None
+
+    def _delete_record(self, request: httpx.Request) -> httpx.Response:
+        did, refused = self._authorize(request)
+        if refused:
+            return refused
+        body = json.loads(request.content)
+        if body.get("repo") not in (did, self.accounts[did].handle):
+            return _error(401, "AuthenticationRequired", "Authentication Required")
+        key = (did, str(body.get("collection", "")), str(body.get("rkey", "")))
+        if self.records.pop(key, None) is None:
+            return httpx.Response(200, json={})  # no-op if the record doesn't exist
+        return httpx.Response(
+            200, json={"commit": {"cid": "bafyreicommit", "rev": self._next_tid()}}
+        )
+
+    def _next_tid(self) -> str:
+        """A TID from the clock, as the PDS makes one for a create without a record key."""
+        self._tids += 1
+        micros = int(self.clock() * 1_000_000) + self._tids
+        value = ((micros & ((1 << 53) - 1)) << 10) | (self._tids & 0x3FF)
+        return "".join(_S32[(value >> shift) & 31] for shift in range(60, -1, -5))
 
     def _get_record(self, request: httpx.Request) -> httpx.Response:
         params = request.url.params
@@ -335,7 +463,7 @@ class FakeBluesky:
     def _authorize(self, request: httpx.Request) -> tuple[str, httpx.Response | None]:
         token = _bearer(request)
         if token is None:
-            return "", _error(401, "AuthenticationRequired", "Authentication Required")
+            return "", _error(401, "AuthMissing", "Authentication Required")
         access = self._access.get(token)
         if access is None:
             return "", _error(400, "InvalidToken", "Token could not be verified")
@@ -351,6 +479,21 @@ class FakeBluesky:
 
     def _did_of(self, handle: str) -> str | None:
         return next((a.did for a in self.accounts.values() if a.handle == handle.lower()), None)
+
+
+def sniff_mime(data: bytes) -> str | None:
+    """The MIME type of a few formats, from their magic bytes (as the PDS's file-type does)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp":
+        return "video/mp4"
+    return None
 
 
 def blob_cid(data: bytes) -> str:

@@ -11,6 +11,11 @@ per-webhook rate limit) and answers with Discord's documented shapes::
     assert fake.messages[0].content == "Hello"
 
 `fake.handle` also works as a respx side effect.
+
+A webhook's own messages can be read, edited and deleted through it
+(`/webhooks/{id}/{token}/messages/{message_id}`: GET, PATCH, DELETE), as Discord allows;
+there is no way to list them. Edits keep the attachments the request names by id, add the
+new files, and drop the rest; `edited_timestamp` is set.
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ from typing import Any
 import httpx
 
 MIB = 1024 * 1024
-_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/(?P<id>\d+)/(?P<token>[^/]+)/?$")
+_PATH = re.compile(
+    r"^/api(?:/v\d+)?/webhooks/(?P<id>\d+)/(?P<token>[^/]+)"
+    r"(?:/messages/(?P<message>[^/]+))?/?$"
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,7 @@ class FakeMessage:
     attachments: list[FakeAttachment]
     allowed_mentions: Any
     timestamp: str
+    edited_timestamp: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         # Webhook messages come back without guild_id; clients build links from their config.
@@ -133,7 +142,7 @@ class FakeMessage:
             "pinned": False,
             "tts": False,
             "timestamp": self.timestamp,
-            "edited_timestamp": None,
+            "edited_timestamp": self.edited_timestamp,
             "flags": 0,
             "components": [],
             "webhook_id": self.webhook_id,
@@ -152,6 +161,8 @@ class FakeDiscord:
     clock: Callable[[], float] = time.monotonic
     webhooks: dict[str, FakeWebhook] = field(default_factory=dict)
     messages: list[FakeMessage] = field(default_factory=list)
+    #: Messages deleted through their webhook, in order.
+    deleted: list[FakeMessage] = field(default_factory=list)
     requests: list[httpx.Request] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _hits: dict[str, list[float]] = field(default_factory=dict)
@@ -189,11 +200,72 @@ class FakeDiscord:
         limited = self._rate_limited(hook)
         if limited is not None:
             return limited
+        if match["message"] is not None:
+            return self._message(hook, match["message"], request)
         if request.method == "GET":
             return httpx.Response(200, json=hook.as_json())
         if request.method == "POST":
             return self._execute(hook, request)
         return _error(405, 0, "405: Method Not Allowed")
+
+    def _message(
+        self, hook: FakeWebhook, message_id: str, request: httpx.Request
+    ) -> httpx.Response:
+        """Get, Edit and Delete Webhook Message: only messages this webhook sent."""
+        message = next(
+            (m for m in self.messages if m.id == message_id and m.webhook_id == hook.id), None
+        )
+        if message is None:
+            return _error(404, 10008, "Unknown Message")
+        if request.method == "GET":
+            return httpx.Response(200, json=message.as_json())
+        if request.method == "DELETE":
+            self.messages.remove(message)
+            self.deleted.append(message)
+            return httpx.Response(204)
+        if request.method == "PATCH":
+            return self._edit(message, request)
+        return _error(405, 0, "405: Method Not Allowed")
+
+    def _edit(self, message: FakeMessage, request: httpx.Request) -> httpx.Response:
+        payload, files = _payload(request)
+        if "content" in payload:
+            content = payload.get("content") or ""
+            if len(content) > 2000:
+                return _form_error(
+                    "content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length."
+                )
+            message.content = content
+        if "attachments" in payload:
+            kept: list[FakeAttachment] = []
+            for index, entry in enumerate(payload.get("attachments") or []):
+                existing = next(
+                    (a for a in message.attachments if a.id == str(entry.get("id"))), None
+                )
+                if existing is not None:
+                    kept.append(existing)
+                    continue
+                upload = files.get(f"files[{entry.get('id')}]")
+                if upload is None:
+                    return _form_error(
+                        f"attachments.{index}.id", "ATTACHMENT_NOT_FOUND", "Unknown attachment."
+                    )
+                kept.append(
+                    FakeAttachment(
+                        id=self._snowflake(),
+                        filename=entry.get("filename") or upload.filename or "file",
+                        description=entry.get("description"),
+                        content_type=upload.content_type,
+                        data=upload.data,
+                    )
+                )
+            message.attachments = kept
+        if "allowed_mentions" in payload:
+            message.allowed_mentions = payload["allowed_mentions"]
+        if not message.content and not message.attachments:
+            return _error(400, 50006, "Cannot send an empty message")
+        message.edited_timestamp = datetime.now(UTC).isoformat()
+        return httpx.Response(200, json=message.as_json())
 
     def _rate_limited(self, hook: FakeWebhook) -> httpx.Response | None:
         now = self.clock()
@@ -219,16 +291,7 @@ class FakeDiscord:
         return None
 
     def _execute(self, hook: FakeWebhook, request: httpx.Request) -> httpx.Response:
-        files: dict[str, Part] = {}
-        if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            payload: dict[str, Any] = {}
-            for part in parse_multipart(request):
-                if part.name == "payload_json":
-                    payload = json.loads(part.data)
-                elif part.filename is not None:
-                    files[part.name] = part
-        else:
-            payload = json.loads(request.content or b"{}")
+        payload, files = _payload(request)
         content = payload.get("content") or ""
         described = payload.get("attachments") or []
         if len(content) > 2000:
@@ -280,6 +343,20 @@ class FakeDiscord:
         if request.url.params.get("wait", "false").lower() == "true":
             return httpx.Response(200, json=message.as_json())
         return httpx.Response(204)
+
+
+def _payload(request: httpx.Request) -> tuple[dict[str, Any], dict[str, Part]]:
+    """The JSON payload of a request (its payload_json part, if multipart) and its files."""
+    files: dict[str, Part] = {}
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        payload: dict[str, Any] = {}
+        for part in parse_multipart(request):
+            if part.name == "payload_json":
+                payload = json.loads(part.data)
+            elif part.filename is not None:
+                files[part.name] = part
+        return payload, files
+    return json.loads(request.content or b"{}"), files
 
 
 def _error(status: int, code: int, message: str) -> httpx.Response:

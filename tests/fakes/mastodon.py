@@ -14,6 +14,17 @@ throttles uploads and statuses like Mastodon's rate limits. Use the ASGI app dir
 
 Counting follows Mastodon's StatusLengthValidator: grapheme clusters of content warning and
 text, each URL as ``characters_reserved_per_url``, @name@server as @name.
+
+After publishing it deletes (``DELETE /api/v1/statuses/:id``, answering with the status and
+its source text, throttled like Mastodon: 30 deletions per 30 minutes) and edits
+(``PUT /api/v1/statuses/:id``: text, content warning, media and their descriptions, each
+edit kept in ``status.edits``), and lists an account's statuses
+(``GET /api/v1/accounts/:id/statuses``, newest first, ``max_id`` paging) and a thread
+(``GET /api/v1/statuses/:id/context``). Reads with a token that lacks ``read:statuses``
+(``read_statuses=False``) are refused with 403, as ``authorize_if_got_token!`` does; without
+a token they see public and unlisted statuses only. Status ``content`` is HTML as Mastodon
+renders plain text: paragraphs, ``<br />``, links with their invisible ``https://`` span,
+mentions and hashtags as links.
 """
 
 from __future__ import annotations
@@ -133,6 +144,9 @@ class FakeStatus:
     in_reply_to_id: str | None
     idempotency_key: str | None
     created_at: float
+    #: Every earlier version, oldest first: (text, spoiler_text, media ids), and when edited.
+    edits: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    edited_at: float | None = None
 
 
 @dataclass
@@ -167,6 +181,8 @@ class FakeMastodon:
         instance_v2: bool = True,
         media_rate_limit: tuple[int, float] = (30, 1800.0),
         status_rate_limit: tuple[int, float] = (300, 3 * 3600.0),
+        delete_rate_limit: tuple[int, float] = (30, 1800.0),
+        read_statuses: bool = True,
     ) -> None:
         self.domain = domain
         self.username = username
@@ -191,6 +207,11 @@ class FakeMastodon:
         #: (requests, seconds) per account, like Mastodon's throttles.
         self.media_rate_limit = media_rate_limit
         self.status_rate_limit = status_rate_limit
+        self.delete_rate_limit = delete_rate_limit
+        #: Whether the tokens carry the read:statuses scope.
+        self.read_statuses = read_statuses
+        #: Statuses deleted, in order.
+        self.deleted: list[FakeStatus] = []
 
         self.statuses: list[FakeStatus] = []
         #: When set, a created status's answer waits until the event is set (a slow or dying
@@ -217,7 +238,11 @@ class FakeMastodon:
                 Route("/api/v2/media", self._create_media, methods=["POST"]),
                 Route("/api/v1/media/{id}", self._show_media),
                 Route("/api/v1/statuses", self._create_status, methods=["POST"]),
-                Route("/api/v1/statuses/{id}", self._show_status),
+                Route("/api/v1/statuses/{id}", self._show_status, methods=["GET"]),
+                Route("/api/v1/statuses/{id}", self._delete_status, methods=["DELETE"]),
+                Route("/api/v1/statuses/{id}", self._update_status, methods=["PUT"]),
+                Route("/api/v1/statuses/{id}/context", self._context),
+                Route("/api/v1/accounts/{id}/statuses", self._account_statuses),
             ]
         )
 
@@ -559,15 +584,154 @@ class FakeMastodon:
 
         return await self._guarded(request, handle)
 
+    async def _delete_status(self, request: Request) -> Response:
+        async def handle(req: Request, _: RecordedRequest) -> Response:
+            status = self._find_status(req.path_params["id"])
+            if status is None or status.account_id != self.account_id:
+                return _error(404, "Record not found")
+            limited = self._throttle(f"deletes:{self.account_id}", self.delete_rate_limit)
+            if limited is not None:
+                return limited
+            self.statuses.remove(status)
+            self.deleted.append(status)
+            answer = self._status_json(status)
+            # The deleted status comes back with its source, for "delete and redraft".
+            answer["text"] = status.text
+            return JSONResponse(answer)
+
+        return await self._guarded(request, handle)
+
+    async def _update_status(self, request: Request) -> Response:
+        async def handle(req: Request, recorded: RecordedRequest) -> Response:
+            status = self._find_status(req.path_params["id"])
+            if status is None or status.account_id != self.account_id:
+                return _error(404, "Record not found")
+            params = recorded.json if isinstance(recorded.json, dict) else recorded.form
+            text = str(params.get("status") or "")
+            spoiler = str(params.get("spoiler_text") or "")
+            has_media = "media_ids" in params or "media_ids[]" in params
+            media_ids = (
+                [str(m) for m in (params.get("media_ids") or params.get("media_ids[]") or [])]
+                if has_media
+                else [m.id for m in status.media]
+            )
+            problem = self._media_problem(media_ids, status.id)
+            if problem:
+                return _error(422, problem)
+            if not text.strip() and not media_ids:
+                return _error(422, "Validation failed: Text can't be blank")
+            length = mastodon_length(text, spoiler, self.characters_reserved_per_url)
+            if length > self.max_characters:
+                return _error(
+                    422,
+                    f"Validation failed: Text character limit of {self.max_characters} exceeded",
+                )
+            media = [m for m in (self._find_media(i) for i in media_ids) if m is not None]
+            for attributes in params.get("media_attributes") or ():
+                attached = next((m for m in media if m.id == str(attributes.get("id"))), None)
+                if attached is None:
+                    return _error(422, "Validation failed: Media attributes are invalid")
+                if "description" in attributes:
+                    attached.description = attributes["description"] or None
+            status.edits.append((status.text, status.spoiler_text, [m.id for m in status.media]))
+            for old in status.media:
+                if old not in media:
+                    old.status_id = None
+            for new in media:
+                new.status_id = status.id
+            status.text, status.spoiler_text, status.media = text, spoiler, media
+            if "sensitive" in params:
+                status.sensitive = _truthy(params.get("sensitive")) or bool(spoiler)
+            if params.get("language"):
+                status.language = params["language"]
+            status.edited_at = self.now()
+            return JSONResponse(self._status_json(status))
+
+        return await self._guarded(request, handle)
+
+    async def _context(self, request: Request) -> Response:
+        async def handle(req: Request, recorded: RecordedRequest) -> Response:
+            status = self._find_status(req.path_params["id"])
+            seen = self._visible(recorded)
+            if status is None or not seen(status):
+                return _error(404, "Record not found")
+            ancestors: list[FakeStatus] = []
+            parent = self._find_status(status.in_reply_to_id or "")
+            while parent is not None:
+                ancestors.insert(0, parent)
+                parent = self._find_status(parent.in_reply_to_id or "")
+            descendants: list[FakeStatus] = []
+            frontier = [status.id]
+            while frontier:
+                children = [s for s in self.statuses if s.in_reply_to_id in frontier]
+                descendants.extend(children)
+                frontier = [c.id for c in children]
+            return JSONResponse(
+                {
+                    "ancestors": [self._status_json(s) for s in ancestors if seen(s)],
+                    "descendants": [self._status_json(s) for s in descendants if seen(s)],
+                }
+            )
+
+        return await self._reading(request, handle)
+
+    async def _account_statuses(self, request: Request) -> Response:
+        async def handle(req: Request, recorded: RecordedRequest) -> Response:
+            if req.path_params["id"] != self.account_id:
+                return _error(404, "Record not found")
+            query = req.query_params
+            limit = min(int(query.get("limit") or 20), 40)
+            max_id = query.get("max_id")
+            seen = self._visible(recorded)
+            statuses = sorted(
+                (s for s in self.statuses if seen(s)), key=lambda s: int(s.id), reverse=True
+            )
+            if max_id:
+                statuses = [s for s in statuses if int(s.id) < int(max_id)]
+            if _truthy(query.get("exclude_replies")):
+                statuses = [s for s in statuses if s.in_reply_to_id is None]
+            page = statuses[:limit]
+            headers = {}
+            if len(page) == limit:
+                base = f"{req.url.scheme}://{req.url.netloc}{req.url.path}"
+                headers["Link"] = f'<{base}?limit={limit}&max_id={page[-1].id}>; rel="next"'
+            return JSONResponse([self._status_json(s) for s in page], headers=headers)
+
+        return await self._reading(request, handle)
+
+    async def _reading(self, request: Request, handler: Any) -> Response:
+        """Status reads: public without a token; with one, it must carry read:statuses."""
+        try:
+            recorded, early = await self._prelude(request)
+            if early is not None and not (early.status_code == 401 and not _token(recorded)):
+                return early
+            if _token(recorded) and not self.read_statuses:
+                return _error(403, "This action is outside the authorized scopes")
+            response: Response = await handler(request, recorded)
+            return response
+        except Exception as exc:
+            self.server_errors.append(exc)
+            return _error(500, "We're sorry, but something went wrong on our end.")
+
+    def _visible(self, recorded: RecordedRequest) -> Any:
+        """Which statuses the request may see: the owner's token sees all of them."""
+        if _token(recorded) in self.valid_tokens:
+            return lambda status: True
+        return lambda status: status.visibility in ("public", "unlisted")
+
     # -- state helpers ----------------------------------------------------------------------
 
-    def _media_problem(self, media_ids: list[str]) -> str | None:
+    def _media_problem(self, media_ids: list[str], status_id: str | None = None) -> str | None:
         if not media_ids:
             return None
         if len(media_ids) > self.max_media_attachments:
             return f"Cannot attach more than {self.max_media_attachments} files"
         found = [self._find_media(i) for i in media_ids]
-        missing = [i for i, m in zip(media_ids, found, strict=True) if m is None or m.status_id]
+        missing = [
+            i
+            for i, m in zip(media_ids, found, strict=True)
+            if m is None or m.status_id not in (None, status_id)
+        ]
         if missing:
             return f"Media {', '.join(missing)} not found or already attached to another post"
         attached = [m for m in found if m is not None]
@@ -643,7 +807,8 @@ class FakeMastodon:
             "replies_count": 0,
             "reblogs_count": 0,
             "favourites_count": 0,
-            "content": "".join(f"<p>{html.escape(p)}</p>" for p in status.text.split("\n\n") if p),
+            "content": self._content(status.text),
+            "edited_at": _iso(status.edited_at),
             "reblog": None,
             "application": {"name": "Crier", "website": None},
             "account": self._account_json(),
@@ -654,6 +819,67 @@ class FakeMastodon:
             "card": None,
             "poll": None,
         }
+
+    def _content(self, text: str) -> str:
+        """Plain text as Mastodon's TextFormatter renders it."""
+        paragraphs = [p for p in re.split(r"\n\n+", text) if p]
+        return "".join(
+            f"<p>{'<br />'.join(self._linkify(line) for line in p.split(chr(10)))}</p>"
+            for p in paragraphs
+        )
+
+    def _linkify(self, line: str) -> str:
+        out: list[str] = []
+        position = 0
+        for match in _RENDERED.finditer(line):
+            out.append(html.escape(line[position : match.start()], quote=False))
+            url, user, server, tag = match["url"], match["user"], match["server"], match["tag"]
+            if url:
+                scheme, _, rest = url.partition("://")
+                shown, hidden = rest[:30], rest[30:]
+                cls = "ellipsis" if hidden else ""
+                out.append(
+                    f'<a href="{html.escape(url)}" target="_blank" rel="nofollow noopener" '
+                    f'translate="no"><span class="invisible">{scheme}://</span>'
+                    f'<span class="{cls}">{html.escape(shown)}</span>'
+                    f'<span class="invisible">{html.escape(hidden)}</span></a>'
+                )
+            elif user:
+                host = server or self.domain
+                out.append(
+                    f'<span class="h-card" translate="no"><a href="https://{host}/@{user}" '
+                    f'class="u-url mention">@<span>{user}</span></a></span>'
+                )
+            else:
+                out.append(
+                    f'<a href="https://{self.domain}/tags/{tag.lower()}" class="mention hashtag" '
+                    f'rel="tag">#<span>{tag}</span></a>'
+                )
+            position = match.end()
+        out.append(html.escape(line[position:], quote=False))
+        return "".join(out)
+
+
+_RENDERED = re.compile(
+    r"(?P<url>https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'])"
+    r"|(?<![=/\w])@(?P<user>\w+)(?:@(?P<server>[\w.-]+\w))?"
+    r"|(?<![=/\w&])#(?P<tag>\w+)",
+)
+
+
+def _token(recorded: RecordedRequest) -> str:
+    authorization = recorded.headers.get("authorization", "")
+    return authorization[7:] if authorization.lower().startswith("bearer ") else ""
+
+
+def _iso(moment: float | None) -> str | None:
+    if moment is None:
+        return None
+    return (
+        datetime.fromtimestamp(moment, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
 
 
 _DEFAULT_ERRORS = {

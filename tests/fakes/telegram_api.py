@@ -365,6 +365,18 @@ class FakeTelegram(UserActions):
         error = ApiError(status, description, retry_after=retry_after)
         self._failures.setdefault(method.lower(), []).extend([error] * count)
 
+    def backdate(
+        self, chat_id: FakeChat | FakeUser | int | str, message_id: int, seconds: float
+    ) -> None:
+        """Make a message look ``seconds`` older (deleteMessage's 48-hour rule reads its date)."""
+        stored = self._messages[self._chat_id(chat_id)][message_id]
+        stored.msg["date"] = int(stored.msg["date"] - seconds)
+
+    def pinned(self, chat_id: FakeChat | FakeUser | int | str) -> list[int]:
+        """Pinned message ids of a channel or group, most recent last."""
+        cid = self._chat_id(chat_id)
+        return list(self.chats[cid].pinned) if cid in self.chats else []
+
     def clear_failures(self) -> None:
         """Forget every failure injected with fail_next."""
         self._failures.clear()

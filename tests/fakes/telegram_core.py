@@ -40,6 +40,9 @@ CALLBACK_DATA_LIMIT = 64
 GET_FILE_LIMIT = 20 * 1024 * 1024
 UPLOAD_LIMIT = 50 * 1024 * 1024
 ALBUM_LIMIT = 10
+#: deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago",
+#: unless the bot has the can_delete_messages right (seconds).
+DELETE_WINDOW = 48 * 3600
 
 INLINE_BUTTON_ACTIONS = (
     "url", "callback_data", "web_app", "login_url", "switch_inline_query",
@@ -287,6 +290,21 @@ class TelegramState:
                 raise bad_request("need administrator rights in the channel chat")
         elif not chat.bot_can_post:
             raise bad_request(f"not enough rights to send {_RIGHTS_NAME[what]} to the chat")
+
+    def _bot_may(self, chat: FakeChat, right: str) -> bool:
+        """Whether the bot holds an administrator right (``can_pin_messages``...) in the chat,
+        as getChatMember reports it: a creator holds every right, a member none."""
+        if chat.bot_status == "creator":
+            return True
+        if chat.bot_status != "administrator":
+            return False
+        if right in chat.bot_rights:
+            return chat.bot_rights[right]
+        if chat.type == "channel":
+            if right in ("can_post_messages", "can_edit_messages"):
+                return chat.bot_can_post
+            return right == "can_delete_messages"
+        return right in ("can_pin_messages", "can_delete_messages")
 
     def _rate_limit(self, chat_id: int, count: int = 1) -> None:
         """Flood control: ~1 msg/s per private chat, 20/min per group, 30/s overall."""

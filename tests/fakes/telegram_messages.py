@@ -13,6 +13,7 @@ from typing import Any
 from tests.fakes.telegram_core import (
     ALBUM_LIMIT,
     CONTENT_FIELDS,
+    DELETE_WINDOW,
     NOT_MODIFIED,
     QUERY_INVALID,
     StoredMessage,
@@ -36,6 +37,8 @@ class MessageMethods(TelegramState):
             content["has_media_spoiler"] = True
         if p.get("show_caption_above_media"):
             content["show_caption_above_media"] = True
+        if p.get("protect_content"):
+            content["has_protected_content"] = True
         stored = self._store(chat_id, {**reply, **content, "reply_markup": markup}, from_bot=True)
         self._remember_keyboard(chat_id, p.get("reply_markup"))
         return copy.deepcopy(stored.msg)
@@ -116,6 +119,8 @@ class MessageMethods(TelegramState):
         group_id = str(13_000_000_000_000_000 + self._media_group_counter)
         sent = []
         for content in contents:
+            if p.get("protect_content"):
+                content["has_protected_content"] = True
             stored = self._store(
                 chat_id, {**reply, **content, "media_group_id": group_id}, from_bot=True
             )
@@ -200,6 +205,9 @@ class MessageMethods(TelegramState):
             raise bad_request("there is no text in the message to edit")
         markup = self._markup(p.get("reply_markup"))
         changes = {"text": text, "entities": entities or None, "reply_markup": markup}
+        preview = p.get("link_preview_options")
+        if isinstance(preview, dict):
+            changes["link_preview_options"] = preview or None
         return self._apply_edit(stored, changes)
 
     def api_editMessageCaption(self, p: JSON, files: dict[str, Upload]) -> Any:
@@ -220,12 +228,20 @@ class MessageMethods(TelegramState):
         return self._apply_edit(stored, {"reply_markup": self._markup(p.get("reply_markup"))})
 
     def _delete(self, chat_id: int, message_id: Any) -> None:
+        """deleteMessage's rules: the bot's own messages within 48 hours; anything, of any
+        age, with the "can_delete_messages" right (any message, in a basic group, as admin)."""
         stored = self._lookup(chat_id, message_id)
         if stored is None:
             raise bad_request("message to delete not found")
-        if not stored.from_bot and chat_id in self.chats:
+        if chat_id in self.chats:
             chat = self.chats[chat_id]
-            if chat.bot_status not in ("administrator", "creator"):
+            may_delete_any = self._bot_may(chat, "can_delete_messages") or (
+                chat.type == "group" and chat.bot_status in ("administrator", "creator")
+            )
+            recent = time.time() - int(stored.msg.get("date", 0)) < DELETE_WINDOW
+            if chat.type == "channel" and not self._bot_may(chat, "can_post_messages"):
+                recent = False  # without the posting right, not even its own posts
+            if not may_delete_any and not (stored.from_bot and recent):
                 raise bad_request("message can't be deleted")
         stored.deleted = True
         self._deleted.setdefault(chat_id, []).append(stored.msg["message_id"])

@@ -18,7 +18,14 @@ from tests.fakes.telegram_core import (
     GET_FILE_LIMIT,
 )
 from tests.fakes.telegram_messages import MessageMethods
-from tests.fakes.telegram_world import JSON, ApiError, FakeChat, Upload, bad_request
+from tests.fakes.telegram_world import (
+    JSON,
+    ApiError,
+    FakeChat,
+    Upload,
+    bad_request,
+    forbidden,
+)
 
 
 class BotApiMethods(MessageMethods):
@@ -264,6 +271,13 @@ class BotApiMethods(MessageMethods):
                 member["can_manage_topics"] = False
         return member
 
+    def _bot_member(self, chat: FakeChat) -> JSON:
+        """The bot's ChatMember, its rights overridden by ``chat.bot_rights``."""
+        member = self._status_member(chat.bot_status, self._bot_user(), chat, chat.bot_can_post)
+        if member["status"] == "administrator":
+            member.update(chat.bot_rights)
+        return member
+
     def _status_member(self, status: str, user: JSON, chat: FakeChat, can_post: bool) -> JSON:
         if status == "creator":
             return {"status": "creator", "user": user, "is_anonymous": False}
@@ -290,7 +304,7 @@ class BotApiMethods(MessageMethods):
             raise bad_request("user not found")
         chat = self.chats[chat_id]
         if user_id == self.bot_id:
-            return self._status_member(chat.bot_status, user, chat, chat.bot_can_post)
+            return self._bot_member(chat)
         if user_id in chat.admins:
             return self._status_member(chat.admins[user_id], user, chat, True)
         status = "member" if user_id in chat.members else "left"
@@ -306,10 +320,48 @@ class BotApiMethods(MessageMethods):
             for uid, status in chat.admins.items()
         ]
         if chat.bot_status in ("administrator", "creator"):
-            admins.append(
-                self._status_member(chat.bot_status, self._bot_user(), chat, chat.bot_can_post)
-            )
+            admins.append(self._bot_member(chat))
         return admins
+
+    def api_pinChatMessage(self, p: JSON, files: dict[str, Upload]) -> Any:
+        """Pin a message: in a channel the bot needs "can_edit_messages", in a group
+        "can_pin_messages". The chat gets a service message about the pin."""
+        chat_id = self._resolve_chat(p.get("chat_id"))
+        message_id = self._int_param(p, "message_id")
+        if message_id is None:
+            raise bad_request("message identifier is not specified")
+        stored = self._lookup(chat_id, message_id)
+        if stored is None:
+            raise bad_request("message to pin not found")
+        if chat_id in self.users:
+            return True
+        chat = self.chats[chat_id]
+        right = "can_edit_messages" if chat.type == "channel" else "can_pin_messages"
+        if chat.bot_status in ("left", "kicked"):
+            raise forbidden(f"bot is not a member of the {chat.type} chat")
+        if not self._bot_may(chat, right):
+            raise bad_request("not enough rights to manage pinned messages in the chat")
+        chat.pinned = [*(m for m in chat.pinned if m != message_id), message_id]
+        pinned = copy.deepcopy(stored.msg)
+        pinned.pop("reply_to_message", None)
+        self._store(chat_id, {"pinned_message": pinned}, from_bot=True)
+        return True
+
+    def api_unpinChatMessage(self, p: JSON, files: dict[str, Upload]) -> Any:
+        chat_id = self._resolve_chat(p.get("chat_id"))
+        if chat_id in self.chats:
+            chat = self.chats[chat_id]
+            right = "can_edit_messages" if chat.type == "channel" else "can_pin_messages"
+            if not self._bot_may(chat, right):
+                raise bad_request("not enough rights to manage pinned messages in the chat")
+            message_id = self._int_param(p, "message_id")
+            if message_id is None:
+                chat.pinned = chat.pinned[:-1]
+            elif message_id in chat.pinned:
+                chat.pinned.remove(message_id)
+            else:
+                raise bad_request("message to unpin not found")
+        return True
 
     def api_getFile(self, p: JSON, files: dict[str, Upload]) -> Any:
         file_id = str(p.get("file_id") or "").strip()

@@ -60,9 +60,11 @@ class UserActions(BotApiMethods):
         bot_status: str = "administrator",
         bot_can_post: bool = True,
         members: set[int] | None = None,
+        bot_rights: dict[str, bool] | None = None,
     ) -> FakeChat:
         """A channel/supergroup/group. ``admins`` maps user ids to "creator"/"administrator";
-        ``bot_status`` is one of administrator, member, left, kicked."""
+        ``bot_status`` is one of administrator, member, left, kicked; ``bot_rights``
+        overrides the bot's administrator rights (``{"can_delete_messages": False}``)."""
         if kind not in ("channel", "supergroup", "group"):
             raise ValueError(f"kind must be channel, supergroup or group, not {kind!r}")
         if bot_status not in ("administrator", "creator", "member", "left", "kicked"):
@@ -79,6 +81,7 @@ class UserActions(BotApiMethods):
             members=set(members or set()),
             bot_status=bot_status,
             bot_can_post=bot_can_post,
+            bot_rights=dict(bot_rights or {}),
         )
         self.chats[chat_id] = chat
         return chat

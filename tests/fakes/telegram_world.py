@@ -113,6 +113,11 @@ class FakeChat:
     members: set[int] = field(default_factory=set)
     bot_status: str = "administrator"
     bot_can_post: bool = True
+    #: Overrides of the bot's administrator rights as getChatMember reports them and the
+    #: methods enforce them: {"can_pin_messages": False, "can_delete_messages": False, ...}.
+    bot_rights: dict[str, bool] = field(default_factory=dict)
+    #: Pinned message ids, most recent last.
+    pinned: list[int] = field(default_factory=list)
 
     def as_dict(self) -> JSON:
         chat: JSON = {"id": self.id, "title": self.title}

@@ -2,7 +2,9 @@
 
 It checks every request's signature and timestamp (refusing stale or tampered ones with
 401), dedupes on Idempotency-Key, keeps what it accepted, and answers with its own id and
-link::
+link. It keeps the posts it created (`posts`, by its own id): `crier.deleted` removes one
+(404 when it has no such post), `crier.edited` changes its text (and its media, when the
+event carries them) and answers with the link again::
 
     receiver = WebhookReceiver(secret="s3cret-...")
     async with httpx.AsyncClient(transport=httpx.MockTransport(receiver.handle)) as http:
@@ -35,6 +37,8 @@ class WebhookReceiver:
     public_base: str = "https://blog.example.org/posts"
     events: list[dict[str, Any]] = field(default_factory=list)
     requests: list[httpx.Request] = field(default_factory=list)
+    #: The posts it holds, by its own id: the crier.post event, edits applied.
+    posts: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Idempotency-Key -> the answer already given for it.
     _seen: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -57,9 +61,25 @@ class WebhookReceiver:
         if key in self._seen:
             return httpx.Response(200, json=self._seen[key])  # a retry: no second post
         self.events.append(event)
-        if event.get("type") == "crier.ping":
+        kind = event.get("type")
+        if kind == "crier.ping":
             return httpx.Response(204)
+        if kind in ("crier.deleted", "crier.edited"):
+            post_id = str(event.get("receiver_id") or "")
+            if post_id not in self.posts:
+                return httpx.Response(404, json={"error": "no such post"})
+            if kind == "crier.deleted":
+                del self.posts[post_id]
+                self._seen[key] = {}
+                return httpx.Response(200, json={})
+            self.posts[post_id]["text"] = event["text"]
+            if "media" in event:
+                self.posts[post_id]["media"] = event["media"]
+            answer = {"id": post_id, "url": f"{self.public_base}/{post_id.removeprefix('post-')}"}
+            self._seen[key] = answer
+            return httpx.Response(200, json=answer)
         answer = {"id": f"post-{len(self.events)}", "url": f"{self.public_base}/{len(self.events)}"}
+        self.posts[answer["id"]] = dict(event)
         self._seen[key] = answer
         return httpx.Response(201, json=answer)
 

@@ -615,6 +615,76 @@ async def test_get_chat_member_for_bot_and_admins(
     assert isinstance(await bot.get_chat_member(-1006666666666, tg.bot_id), ChatMemberLeft)
 
 
+async def test_the_bots_rights_can_be_narrowed_per_right(tg: FakeTelegram, bot: Bot) -> None:
+    tg.add_channel(-1007777777777, "Narrow", bot_rights={"can_delete_messages": False})
+    me = await bot.get_chat_member(-1007777777777, tg.bot_id)
+    assert isinstance(me, ChatMemberAdministrator)
+    assert (me.can_post_messages, me.can_edit_messages, me.can_delete_messages) == (
+        True,
+        True,
+        False,
+    )
+    [admin] = await bot.get_chat_administrators(-1007777777777)
+    assert admin.can_delete_messages is False  # type: ignore[attr-defined]
+
+
+async def test_pinning_needs_edit_rights_in_a_channel_and_pin_rights_in_a_group(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    channel = tg.add_channel(-1008888888888, "News", "news_pins")
+    post = await bot.send_message(channel.id, "pin me")
+    assert await bot.pin_chat_message(channel.id, post.message_id, disable_notification=True)
+    assert tg.pinned(channel) == [post.message_id]
+    service = tg.sent(channel)[-1]
+    assert service["pinned_message"]["text"] == "pin me"
+    assert service["message_id"] == post.message_id + 1
+    with pytest.raises(BadRequest, match=r"^Message to pin not found$"):
+        await bot.pin_chat_message(channel.id, 999)
+    assert await bot.unpin_chat_message(channel.id, post.message_id)
+    assert tg.pinned(channel) == []
+
+    channel.bot_rights["can_edit_messages"] = False
+    with pytest.raises(
+        BadRequest, match=r"^Not enough rights to manage pinned messages in the chat$"
+    ):
+        await bot.pin_chat_message(channel.id, post.message_id)
+
+    group = tg.add_channel(-1009999999999, "Team", kind="supergroup")
+    said = await bot.send_message(group.id, "agenda")
+    assert await bot.pin_chat_message(group.id, said.message_id)
+    group.bot_rights["can_pin_messages"] = False
+    with pytest.raises(BadRequest, match=r"^Not enough rights to manage pinned messages"):
+        await bot.pin_chat_message(group.id, said.message_id)
+
+
+async def test_protected_content_is_marked_on_the_message(
+    tg: FakeTelegram, bot: Bot, alice: FakeUser
+) -> None:
+    sent = await bot.send_message(alice.id, "secret", protect_content=True)
+    assert sent.has_protected_content is True
+    album = await bot.send_media_group(
+        alice.id, [InputMediaPhoto(png(10, 10)), InputMediaPhoto(png(12, 12))], protect_content=True
+    )
+    assert [m.has_protected_content for m in album] == [True, True]
+    plain = await bot.send_message(alice.id, "open")
+    assert plain.has_protected_content is None
+
+
+async def test_own_channel_posts_can_be_deleted_for_48_hours_then_only_with_the_right(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    channel = tg.add_channel(-1001212121212, "Old news", bot_rights={"can_delete_messages": False})
+    fresh = await bot.send_message(channel.id, "fresh")
+    old = await bot.send_message(channel.id, "old")
+    tg.backdate(channel, old.message_id, 48 * 3600 + 1)
+    assert await bot.delete_message(channel.id, fresh.message_id)
+    with pytest.raises(BadRequest, match=r"^Message can't be deleted$"):
+        await bot.delete_message(channel.id, old.message_id)
+    channel.bot_rights["can_delete_messages"] = True
+    assert await bot.delete_message(channel.id, old.message_id)
+    assert tg.deleted(channel) == [fresh.message_id, old.message_id]
+
+
 async def test_forward_from_channel_uses_forward_origin(
     tg: FakeTelegram, bot: Bot, alice: FakeUser
 ) -> None:

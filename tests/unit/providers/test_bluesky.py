@@ -554,7 +554,7 @@ async def test_the_pds_refusal_reaches_the_user(
     # validate() would have caught it; the PDS enforces the same limit with its own words.
     with pytest.raises(PermanentError) as raised:
         await bluesky.publish(PostContent(text="x" * 301), account(), "key-long")
-    assert "must not be longer than 300 graphemes" in str(raised.value)
+    assert "grapheme too big (maximum 300, got 301) at $.record.text" in str(raised.value)
     assert [r.url.params["rkey"] for r in fake.calls(GET_RECORD)] == [rkey("key-long")]
 
 
@@ -604,7 +604,9 @@ async def test_verify_resolves_a_did_web(fake: FakeBluesky, bluesky: BlueskyProv
 async def test_verify_through_an_entryway_stores_the_real_pds(
     fake: FakeBluesky, bluesky: BlueskyProvider
 ) -> None:
-    # bsky.social signs in for accounts whose repository lives on another host.
+    # bsky.social signs in for accounts whose repository lives on another host, and answers
+    # with the DID document naming it (a PDS does only when configured to).
+    fake.did_doc_with_session = True
     verified = await bluesky.verify(connecting(handle=HANDLE, pds_url=RESOLVER + "/"))
     assert trace(fake) == [("POST", xrpc(CREATE_SESSION, RESOLVER), None)]
     assert verified.config["pds_url"] == PDS

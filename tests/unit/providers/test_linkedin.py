@@ -64,7 +64,9 @@ async def test_a_text_post_is_one_versioned_post_request(w: World) -> None:
     assert sent.json == post_body(w.alice.urn, "Hello LinkedIn")
     [post] = w.fake.posts
     assert result == PublishResult(
-        platform_id=post.urn, url=f"https://www.linkedin.com/feed/update/{post.urn}/"
+        platform_id=post.urn,
+        url=f"https://www.linkedin.com/feed/update/{post.urn}/",
+        ref={"urn": post.urn, "parts": 1},
     )
 
 

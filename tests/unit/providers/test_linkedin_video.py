@@ -76,7 +76,9 @@ async def test_poll_waits_for_available_then_creates_the_post(w: World, tmp_path
     done = await provider.poll(second.handle, post, account, "k")
     [created] = w.fake.posts
     assert done == PublishResult(
-        platform_id=created.urn, url=f"https://www.linkedin.com/feed/update/{created.urn}/"
+        platform_id=created.urn,
+        url=f"https://www.linkedin.com/feed/update/{created.urn}/",
+        ref={"urn": created.urn, "parts": 1},
     )
     assert created.content == {"media": {"id": first.handle["video"]}}
     assert created.text == "Watch (with sound)"

@@ -123,7 +123,9 @@ async def test_sign_in_then_publish_a_video_through_both_phases(
 
     [made] = fake.published
     assert result == PublishResult(
-        platform_id=made.id, url=f"https://www.youtube.com/watch?v={made.id}"
+        platform_id=made.id,
+        url=f"https://www.youtube.com/watch?v={made.id}",
+        ref={"video_id": made.id, "parts": 1},
     )
     assert [s.stage for s in steps] == [
         "uploading the video",  # publish: the session is open
@@ -275,7 +277,11 @@ async def test_over_real_http(tmp_path: Path) -> None:
         video = media(padded_mp4(tmp_path / "v.mp4"), width=48, height=64)
         result, _ = await to_the_end(provider, PostContent(text="Tall", media=(video,)), account)
     [made] = fake.videos
-    assert result == PublishResult(platform_id=made.id, url=f"https://youtube.com/shorts/{made.id}")
+    assert result == PublishResult(
+        platform_id=made.id,
+        url=f"https://youtube.com/shorts/{made.id}",
+        ref={"video_id": made.id, "parts": 1},
+    )
     assert made.data == video.path.read_bytes()  # type: ignore[union-attr]
 
 

@@ -103,7 +103,11 @@ async def test_publish_then_polls_upload_process_and_answer_the_watch_url(
         handle=processing(looks=1), retry_after=60.0, stage="processing the video"
     )
     done = await provider.poll(third.handle, post, account(), KEY)
-    assert done == PublishResult(platform_id="vid1", url="https://www.youtube.com/watch?v=vid1")
+    assert done == PublishResult(
+        platform_id="vid1",
+        url="https://www.youtube.com/watch?v=vid1",
+        ref={"video_id": "vid1", "parts": 1},
+    )
 
     size = video.size
     assert sent(router) == [
@@ -136,7 +140,11 @@ async def test_a_vertical_clip_of_up_to_three_minutes_gets_the_shorts_link(
     assert result.handle["short"] is True
     router.get(VIDEOS).mock(return_value=listed("processed", "shorty"))
     done = await provider.poll(processing("shorty", short=True), post_of(video), account(), KEY)
-    assert done == PublishResult(platform_id="shorty", url="https://youtube.com/shorts/shorty")
+    assert done == PublishResult(
+        platform_id="shorty",
+        url="https://youtube.com/shorts/shorty",
+        ref={"video_id": "shorty", "parts": 1},
+    )
 
 
 async def test_a_restart_mid_upload_resumes_from_what_youtube_has(
