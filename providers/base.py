@@ -141,6 +141,9 @@ class Limits:
     quota: tuple[int, float] | None = None
     #: Longest a two-phase publish may stay `Processing` before it fails, seconds.
     processing_timeout: float = 3600.0
+    #: The platform fetches media from a URL instead of taking an upload: the engine gives
+    #: each `MediaFile` a signed, expiring `url` (and a post can't go out without PUBLIC_URL).
+    pulls_media: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +160,10 @@ class MediaFile:
     alt_text: str | None = None
     #: Telegram's id for the file, reusable by the same bot without uploading again.
     telegram_file_id: str | None = None
+    #: A public https address the platform can fetch the file from, signed and expiring,
+    #: served by Crier under PUBLIC_URL; set by the engine for platforms that pull media
+    #: (`Limits.pulls_media`: Instagram, Threads, TikTok's pull), None elsewhere.
+    url: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -298,6 +305,10 @@ class VerifiedAccount:
     credentials: Mapping[str, Any] | None = field(default=None, repr=False)
     #: Shown to the user once, right after connecting (HTML), e.g. a generated signing secret.
     notice: str | None = field(default=None, repr=False)
+    #: The platform to store it under, when one sign-in reaches destinations of several
+    #: (a Meta login: Facebook Pages and the Instagram accounts linked to them); None: the
+    #: platform signed in to.
+    platform: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -187,8 +187,12 @@ async def complete(services: Services, platform: str, params: Mapping[str, str])
         return _page(200, "Nothing to connect", f"{name} found nothing to post to. {AGAIN}")
     credentials = as_credentials(token)
     if len(found) == 1:
-        connected = await connecting.save(services, login.user_id, platform, found[0], credentials)
-        await _tell(services, login.user_id, connected_text(provider, connected))
+        only = found[0]
+        connected = await connecting.save(
+            services, login.user_id, only.platform or platform, only, credentials
+        )
+        shown = services.registry.get(connected.account.platform) or provider
+        await _tell(services, login.user_id, connected_text(shown, connected))
         return _page(
             200,
             "Connected — go back to Telegram",
@@ -217,6 +221,7 @@ async def complete(services: Services, platform: str, params: Mapping[str, str])
 def _choice(services: Services, item: VerifiedAccount) -> dict[str, Any]:
     """What a destination offered in the chat keeps until it is picked."""
     return {
+        "platform": item.platform,
         "label": item.label,
         "external_id": item.external_id,
         "config": dict(item.config),
@@ -257,7 +262,9 @@ async def pick(services: Services, user_id: int, login_id: int, index: int) -> c
         credentials=own or token,
         notice=choice.get("notice"),
     )
-    return await connecting.save(services, user_id, login.platform, verified)
+    return await connecting.save(
+        services, user_id, choice.get("platform") or login.platform, verified
+    )
 
 
 async def _tell(
