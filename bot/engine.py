@@ -21,8 +21,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import series
 from bot.breaker import Breakers
 from bot.mapping import account_ref
@@ -86,11 +84,22 @@ class Engine:
         self.writer = OutcomeWriter(db, registry, clock)
         self._on_breaker_open = on_breaker_open
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Targets under this worker's lease until their outcome is written: target id ->
+        #: account id. The heartbeat renews these leases; quotas count these posts.
+        self._leased: dict[int, int] = {}
         self._claim_lock = asyncio.Lock()
         self._wakeup: Wakeup | None = None
         self._stopping = False
-        #: True when the last claim stopped for lack of free slots.
-        self._saturated = False
+        #: The last claim left due work behind for want of a free slot (all busy, or its
+        #: platform or account full): a slot freeing up must claim again at once.
+        self._waiting = False
+        #: The in-process claimer a freed slot starts (no timer, no sweep in between).
+        self._pump: asyncio.Task[None] | None = None
+        self._kicked = False
+        #: A claim under this hold found nothing due outside it before this time. A claim
+        #: under a hold that covers it would walk the held accounts' backlog for nothing, so
+        #: it is skipped until new work is announced (wake_at), or a timer or sweep runs.
+        self._quiet: tuple[queue.Hold, datetime] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         #: When the last run finished (health checks read it).
         self.last_run_at: datetime | None = None
@@ -105,6 +114,8 @@ class Engine:
 
     def wake_at(self, when: datetime) -> None:
         """A target was added or moved: make sure the engine looks at `when` at the latest."""
+        if self._quiet is not None and when < self._quiet[1]:
+            self._quiet = None
         if self._wakeup is not None and not self._stopping:
             self._wakeup.at(when)
 
@@ -113,6 +124,10 @@ class Engine:
         cut off keeps its lease, so recovery decides after it expires (retry if idempotent,
         else unknown) — never a silent second publish."""
         self._stopping = True
+        if self._pump is not None:
+            await asyncio.gather(self._pump, return_exceptions=True)
+        async with self._claim_lock:
+            pass  # a claim under way starts its targets first, so they are waited for below
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
             for task in pending:
@@ -135,48 +150,90 @@ class Engine:
     # -- the loop ---------------------------------------------------------------------------
 
     async def run_due(self) -> int:
-        """Recover abandoned leases, claim and start everything due now within the limits,
-        and re-arm the timer for the next due target."""
+        """Recover abandoned leases, skip missed repeats, claim and start everything due now
+        within the limits, and re-arm the timer for the next due target. The timer's and the
+        sweep's entry point."""
         if self._stopping:
             return 0
-        started = 0
         async with self._claim_lock:
+            self._quiet = None  # time passed, or other workers queued work: look afresh
             await self._recover()
             # Repeats missed while nothing ran are skipped, not published late (bot/series.py).
             await self._db.run(lambda s: series.skip_missed(s, self._clock()))
-            while not self._stopping:
-                free = self.slots.free
-                self._saturated = free <= 0
-                if self._saturated:
-                    break  # a finishing publish wakes us again
-                hold = self.slots.hold()
-                now = self._clock()
-
-                async def step(
-                    session: AsyncSession,
-                    now: datetime = now,
-                    free: int = free,
-                    hold: queue.Hold = hold,
-                ) -> tuple[list[Target], datetime | None]:
-                    targets = await queue.claim(
-                        session,
-                        owner=self.owner,
-                        now=now + EARLY,
-                        lease=self.config.lease,
-                        limit=free,
-                        hold=hold,
-                    )
-                    # Fewer than asked: nothing else is due, so look up when the next is.
-                    nxt = await queue.next_due(session, hold) if len(targets) < free else None
-                    return targets, nxt
-
-                targets, nxt = await self._db.run(step)
-                started += await self._start(targets)
-                if len(targets) < free:
-                    self._arm(nxt)
-                    break
+            started = await self._claim_all()
         self.last_run_at = self._clock()
         return started
+
+    async def _claim_all(self) -> int:
+        """Claim and start what fits until nothing due fits (call under the claim lock)."""
+        started = 0
+        while not self._stopping:
+            free = min(self.slots.free, self._unwritten_room())
+            if free <= 0:
+                self._waiting = True  # a finishing publish kicks the next claim
+                break
+            room = self.slots.room(free)
+            now = self._clock()
+            if self._is_quiet(room.hold, now):
+                self._waiting = True  # what is due is all on full accounts or platforms
+                break
+            claimed = await self._db.run(
+                partial(
+                    queue.claim_fitting,
+                    owner=self.owner,
+                    now=now + EARLY,
+                    lease=self.config.lease,
+                    room=room,
+                )
+            )
+            started += await self._start(claimed.targets)
+            if claimed.more and claimed.targets:
+                continue  # the look ended on due work; the accounts just filled are now held
+            # The look saw everything due outside the hold. What it left, and what is due on
+            # held accounts and platforms, waits for a slot: a freed slot kicks us.
+            self._waiting = claimed.left_behind or bool(room.hold.platforms or room.hold.accounts)
+            if not claimed.targets:
+                self._quiet = (room.hold, claimed.next_at or now + self.config.lease)
+            self._arm(claimed.next_at)
+            break
+        return started
+
+    def _is_quiet(self, hold: queue.Hold, now: datetime) -> bool:
+        if self._quiet is None:
+            return False
+        quiet, until = self._quiet
+        covers = quiet.platforms <= hold.platforms and quiet.accounts <= hold.accounts
+        return covers and now + EARLY < until
+
+    def _unwritten_room(self) -> int:
+        # Outcomes waiting for the writer hold their lease but no slot. Bounding them keeps a
+        # slow database from piling up claimed work: claims wait for the writer instead.
+        return 2 * self.slots.total - len(self._leased)
+
+    def _kick(self) -> None:
+        """Claim again now, in this process (one claimer; kicks while it runs coalesce)."""
+        if self._stopping:
+            return
+        self._kicked = True
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.create_task(self._run_pump(), name="engine:claim")
+
+    async def _run_pump(self) -> None:
+        while self._kicked and not self._stopping:
+            self._kicked = False
+            try:
+                async with self._claim_lock:
+                    await self._claim_all()
+                    self.last_run_at = self._clock()
+            except Exception:
+                # The sweep and the timer still come; a broken database must not kill them.
+                log.exception("claiming after a freed slot failed; the sweep will retry")
+
+    def _freed(self) -> None:
+        """A slot or a writer's place freed up: claim again if work was left waiting, or a
+        claim is under way (it may have sized its room before this slot was free)."""
+        if self._waiting or self._claim_lock.locked():
+            self._kick()
 
     def _arm(self, nxt: datetime | None) -> None:
         if self._wakeup is None or self._stopping:
@@ -195,11 +252,13 @@ class Engine:
             if not self.slots.try_take(target.id, target.account.platform, target.account_id):
                 give_back.append(target.id)
                 continue
+            self._leased[target.id] = target.account_id
             task = asyncio.create_task(self._publish(target), name=f"publish:{target.id}")
             self._tasks.add(task)
             task.add_done_callback(partial(self._finished, target_id=target.id))
             started += 1
         if give_back:
+            self._quiet = None  # they are claimable again
             await self._db.run(lambda s: queue.release(s, target_ids=give_back, owner=self.owner))
         return started
 
@@ -224,7 +283,7 @@ class Engine:
                 done = await self._db.run(
                     partial(queue.published_since, account_id=account_id, since=since)
                 )
-                running = self.slots.running_for(account_id)
+                running = sum(a == account_id for a in self._leased.values())
                 allowed[account_id] = limit - len(done) - running
                 oldest = done[0] if done else now
                 frees_at[account_id] = max(
@@ -253,15 +312,11 @@ class Engine:
 
     def _finished(self, task: asyncio.Task[None], target_id: int) -> None:
         self._tasks.discard(task)
-        self.slots.done(target_id)
+        self._leased.pop(target_id, None)
+        self.slots.done(target_id)  # already freed unless the task was cut short
         if not task.cancelled() and task.exception() is not None:
             log.error("publish task crashed", exc_info=task.exception())
-        # Work was left waiting for slots: claim again once half of them are free, so claims
-        # come in batches rather than one target per finished publish.
-        half_free = self.slots.free >= self.slots.total // 2
-        if self._saturated and half_free and not self._stopping and self._wakeup is not None:
-            self._saturated = False
-            self._wakeup.soon()
+        self._freed()
 
     # -- one target -------------------------------------------------------------------------
 
@@ -301,6 +356,10 @@ class Engine:
                 due_at=target.publish_at,
             )
         await self._trip_breakers(account.platform, account.id, outcome.error)
+        # The platform has answered: its slot is free for the next post while this outcome
+        # is written down (the lease stays ours until then).
+        if self.slots.done(target.id):
+            self._freed()
         written = await self.writer.record(
             Record(
                 target=target,
@@ -384,7 +443,7 @@ class Engine:
         now = self._clock()
         expired = await self._db.run(lambda s: queue.expired_leases(s, now))
         for target in expired:
-            if self.slots.is_running(target.id):
+            if target.id in self._leased:
                 continue  # ours and still running (the heartbeat was late)
             provider = self._registry.get(target.account.platform)
             idempotent = bool(provider and provider.limits.idempotent_publish)
@@ -415,7 +474,7 @@ class Engine:
         interval = max(0.05, self.config.lease.total_seconds() / 3)
         while True:
             await asyncio.sleep(interval)
-            ids = self.slots.running_ids()
+            ids = list(self._leased)
             if not ids:
                 continue
             until = self._clock() + self.config.lease

@@ -24,6 +24,7 @@ from providers.errors import ProviderError
 from providers.http import sanitize
 from providers.registry import Registry
 from storage import accounts, notices, queue
+from storage import series as series_store
 from storage.db import Database
 from storage.models import AccountStatus, Post, Target, TargetStatus
 
@@ -120,6 +121,9 @@ class OutcomeWriter:
         attempts: list[dict[str, object]] = []
         finals: dict[queue.Occurrence, Post] = {}
         held_flags: list[bool] = []
+        # Published targets are settled together: a statement per kind, not per target
+        # (building and running one UPDATE each was most of a burst's writing time).
+        published = await self._complete(session, batch, now)
         for record in batch:
             target, outcome, decision = record.target, record.outcome, record.decision
             error = outcome.error
@@ -136,14 +140,7 @@ class OutcomeWriter:
                 }
             )
             if outcome.result is not None:
-                held = await queue.complete(
-                    session,
-                    target_id=target.id,
-                    owner=record.owner or "",
-                    platform_post_id=outcome.result.platform_id,
-                    url=outcome.result.url,
-                    now=now,
-                )
+                held = target.id in published
                 final = True
             else:
                 assert decision is not None
@@ -157,7 +154,11 @@ class OutcomeWriter:
         await queue.record_attempts(session, attempts)
         settled = await queue.settle_occurrences(session, finals, now)
         # A settled occurrence of a repeating post queues the next one, in this transaction.
-        following = {k: await series.advance(session, k[0], t, now) for k, t in settled.items()}
+        repeating = await series_store.repeating(session, (post_id for post_id, _ in settled))
+        following = {
+            k: await series.advance(session, k[0], t, now) if k[0] in repeating else None
+            for k, t in settled.items()
+        }
         names = {name: provider.display_name for name, provider in self._registry.items()}
         summaries = []
         for key, targets in settled.items():
@@ -178,6 +179,26 @@ class OutcomeWriter:
             Written(held=held, notified=(r.target.post_id, r.target.occurrence) in settled)
             for r, held in zip(batch, held_flags, strict=True)
         ]
+
+    async def _complete(
+        self, session: AsyncSession, batch: Sequence[Record], now: datetime
+    ) -> set[int]:
+        """Mark the batch's published targets published; returns those still ours."""
+        by_owner: dict[str, list[queue.Done]] = {}
+        for record in batch:
+            result = record.outcome.result
+            if result is not None:
+                by_owner.setdefault(record.owner or "", []).append(
+                    queue.Done(
+                        target_id=record.target.id,
+                        platform_post_id=result.platform_id,
+                        url=result.url,
+                    )
+                )
+        held: set[int] = set()
+        for owner, done in by_owner.items():
+            held |= await queue.complete_many(session, done=done, owner=owner, now=now)
+        return held
 
     def _observe(self, batch: Sequence[Record], held: list[bool], now: datetime) -> None:
         """Prometheus counters (per process; the writer runs once per attempt)."""
