@@ -140,6 +140,11 @@ class Engine:
             await asyncio.gather(self._heartbeat, return_exceptions=True)
 
     @property
+    def sweeps(self) -> int:
+        """How many periodic sweeps have run (a burst should need none)."""
+        return self._wakeup.sweeps if self._wakeup is not None else 0
+
+    @property
     def inflight(self) -> int:
         return len(self._tasks)
 

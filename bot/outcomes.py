@@ -171,6 +171,7 @@ class OutcomeWriter:
                     "chat_id": post.user.chat_id,
                     "text": text,
                     "buttons": buttons,
+                    "kind": notices.SUMMARY,
                 }
             )
         await notices.enqueue_many(session, summaries, now)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from storage.models import (
     Account,
@@ -120,7 +120,8 @@ async def _take(
             joinedload(Target.account),
             joinedload(Target.post).options(
                 joinedload(Post.user),
-                selectinload(Post.media_links).joinedload(PostMedia.media),
+                # Joined, not selectin: one statement less per claim (posts have few media).
+                joinedload(Post.media_links).joinedload(PostMedia.media),
             ),
         )
         .execution_options(populate_existing=True)

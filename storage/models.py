@@ -290,6 +290,9 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
+    #: "summary" (a post's outcome: several waiting for one chat go as one digest) or
+    #: "message" (anything else, sent as it is).
+    kind: Mapped[str] = mapped_column(String(20), default="message", server_default="message")
     text: Mapped[str] = mapped_column(Text)
     #: Inline keyboard as rows of [label, callback data].
     buttons: Mapped[list[Any]] = mapped_column(default=list)
