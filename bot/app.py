@@ -188,7 +188,12 @@ class Crier:
         await check_secrets(self.db, secrets)
         http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
         registry = build_registry(settings, http, self._extra_providers)
-        notifier = Notifier(self.db, self.app.bot, clock=self._clock)
+        notifier = Notifier(
+            self.db,
+            self.app.bot,
+            clock=self._clock,
+            digest_gap=timedelta(seconds=settings.notice_digest_seconds),
+        )
         alerts = self.alerts = Alerts(
             self.db,
             self.app.bot,

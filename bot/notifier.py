@@ -47,7 +47,8 @@ GIVE_UP_AFTER = timedelta(days=7)
 MAX_TEXT = 4096
 #: This many summaries or more waiting for one user go as one digest.
 DIGEST_FROM = 3
-#: After a digest, a user's next summaries wait this long and go together.
+#: After a digest, a user's next summaries wait this long and go together (the default
+#: of NOTICE_DIGEST_SECONDS).
 DIGEST_GAP = timedelta(seconds=60)
 #: Longest a run keeps the notifier busy before it yields and re-arms (seconds).
 RUN_SECONDS = 2.0
@@ -78,8 +79,10 @@ class Notifier:
         bot: Bot,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        digest_gap: timedelta = DIGEST_GAP,
     ) -> None:
         self._db = db
+        self._digest_gap = digest_gap
         self._bot = bot
         self._clock = clock
         self._lock = asyncio.Lock()
@@ -160,7 +163,7 @@ class Notifier:
             for notice in extra:
                 by_user[notice.user_id].append(notice)
         for user_id in users_now:
-            for burst in _bursts(by_user[user_id]):
+            for burst in _bursts(by_user[user_id], self._digest_gap):
                 if len(burst) >= DIGEST_FROM:
                     groups.append(burst)
                 else:
@@ -236,16 +239,16 @@ class Notifier:
             return 0
         await self._db.run(lambda s: notices.mark_sent(s, ids, self._clock()))
         if len(group) > 1:
-            self._digest_until[notice.user_id] = self._clock() + DIGEST_GAP
+            self._digest_until[notice.user_id] = self._clock() + self._digest_gap
         return 1
 
 
-def _bursts(summaries: list[Notice]) -> list[list[Notice]]:
-    """A user's summaries in runs written within DIGEST_GAP of each run's first (outcomes
-    days apart that waited for Telegram together are still told one by one)."""
+def _bursts(summaries: list[Notice], gap: timedelta) -> list[list[Notice]]:
+    """A user's summaries in runs written within `gap` of each run's first (outcomes days
+    apart that waited for Telegram together are still told one by one)."""
     runs: list[list[Notice]] = []
     for notice in sorted(summaries, key=lambda n: (n.created_at, n.id)):
-        if runs and notice.created_at - runs[-1][0].created_at <= DIGEST_GAP:
+        if runs and notice.created_at - runs[-1][0].created_at <= gap:
             runs[-1].append(notice)
         else:
             runs.append([notice])
