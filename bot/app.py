@@ -251,7 +251,7 @@ class Crier:
         job_queue = self.app.job_queue
         assert job_queue is not None, "python-telegram-bot[job-queue] is required"
         notifier.attach(
-            Wakeup(job_queue, "notifier", notifier.run_due, self._clock),
+            Wakeup(job_queue, "notifier", notifier.tick, self._clock),
             settings.engine_sweep_seconds,
         )
         if self.mode == "bot":  # issue 7: admin: resume broadcasts, admins' command menus

@@ -91,6 +91,7 @@ class Notifier:
         #: pacing: lost on restart, which costs at most one early digest.
         self._digest_until: dict[int, datetime] = {}
         self._last_run = datetime.min.replace(tzinfo=UTC)
+        self._again = False
 
     def attach(self, wakeup: Wakeup, sweep_seconds: float) -> None:
         self._wakeup = wakeup
@@ -103,11 +104,20 @@ class Notifier:
         if self._wakeup is not None:
             self._wakeup.at(max(self._clock(), self._last_run + timedelta(seconds=WAKE_SECONDS)))
 
+    async def tick(self) -> int:
+        """The timer's entry: run, unless a run is under way; that one then re-arms, rather
+        than a queue of waiting runs forming behind it (each a job a shutdown cancels)."""
+        if self._lock.locked():
+            self._again = True
+            return 0
+        return await self.run_due()
+
     async def run_due(self) -> int:
         """Send what is due now, for up to RUN_SECONDS; returns how many DMs went out."""
         sent = 0
         more = False
         async with self._lock:
+            self._again = False
             began = time.monotonic()
             self._last_run = self._clock()
             while True:
@@ -123,7 +133,7 @@ class Notifier:
                 for group in await self._group(batch, now):
                     sent += await self._deliver(group)
             nxt = None if more else await self._db.run(notices.next_due)
-        if more and self._wakeup is not None:
+        if (more or self._again) and self._wakeup is not None:
             self._wakeup.soon()
         elif nxt is not None and self._wakeup is not None:
             self._wakeup.at(nxt)

@@ -230,7 +230,9 @@ class Post(Base):
 class Target(Base):
     __tablename__ = "targets"
     __table_args__ = (
-        Index("ix_targets_due", "status", "next_attempt_at"),
+        # id last: claims take the earliest due in (next_attempt_at, id) order, and without
+        # it PostgreSQL sorted every due target on each claim (SQLite's rowid made it moot).
+        Index("ix_targets_due", "status", "next_attempt_at", "id"),
         Index("ix_targets_post", "post_id", "occurrence"),
         Index("ix_targets_lease", "status", "lease_expires_at"),
     )

@@ -1,4 +1,4 @@
-"""notices.kind: summaries of a burst go out as one digest
+"""notices.kind (a burst's summaries go as one digest); the due index ends with id
 
 Revision ID: 0004
 Revises: 0003
@@ -23,8 +23,16 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("kind", sa.String(length=20), server_default="message", nullable=False)
         )
+    # Claims order by (next_attempt_at, id): with id in the index PostgreSQL walks it in
+    # order and stops at the claim's window instead of sorting every due target.
+    with op.batch_alter_table("targets", schema=None) as batch_op:
+        batch_op.drop_index("ix_targets_due")
+        batch_op.create_index("ix_targets_due", ["status", "next_attempt_at", "id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("targets", schema=None) as batch_op:
+        batch_op.drop_index("ix_targets_due")
+        batch_op.create_index("ix_targets_due", ["status", "next_attempt_at"], unique=False)
     with op.batch_alter_table("notices", schema=None) as batch_op:
         batch_op.drop_column("kind")
