@@ -175,7 +175,8 @@ COLUMNS = [
     ("sent", "sent"),
     ("blocked", "blocked"),
     ("failed", "failed"),
-    ("rate", "deliveries/s"),
+    ("rate", "sent/s"),
+    ("settled_rate", "settled/s"),
     ("rate_limited", "429s"),
     ("wall_seconds", "confirm to done s"),
 ]
@@ -201,7 +202,18 @@ def main() -> None:
     rows = []
     for name, users, blocked_every in plans:
         result = asyncio.run(run(users, args.db, blocked_every))
-        rows.append({"run": name, "db": "postgres" if args.db else "sqlite", **result})
+        counts = {k: int(result[k]) for k in ("recipients", "sent", "blocked", "failed")}
+        settled = counts["sent"] + counts["blocked"] + counts["failed"]
+        settled_rate = settled / result["wall_seconds"]
+        rows.append(
+            {
+                "run": name,
+                "db": "postgres" if args.db else "sqlite",
+                **result,
+                **counts,
+                "settled_rate": settled_rate,
+            }
+        )
         print(table(rows[-1:], COLUMNS).splitlines()[-1], flush=True)
     print()
     print(table(rows, COLUMNS))
