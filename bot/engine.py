@@ -26,7 +26,7 @@ from bot.breaker import Breakers
 from bot.mapping import account_ref
 from bot.media_prepare import prepare_for
 from bot.notifier import Notifier
-from bot.outcomes import Outcome, OutcomeWriter, Record
+from bot.outcomes import WRITE_BATCH, Outcome, OutcomeWriter, Record
 from bot.retry import Action, Decision, RetryPolicy, decide
 from bot.secrets import SecretBox
 from bot.slots import Slots, account_key, platform_key
@@ -213,7 +213,9 @@ class Engine:
     def _unwritten_room(self) -> int:
         # Outcomes waiting for the writer hold their lease but no slot. Bounding them keeps a
         # slow database from piling up claimed work: claims wait for the writer instead.
-        return 2 * self.slots.total - len(self._leased)
+        # Two writer batches' worth beyond the slots, so a batch gathering doesn't stall.
+        most = self.slots.total + max(self.slots.total, 2 * WRITE_BATCH)
+        return most - len(self._leased)
 
     def _kick(self) -> None:
         """Claim again now, in this process (one claimer; kicks while it runs coalesce)."""

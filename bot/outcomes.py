@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 
 #: Most outcomes recorded in one transaction.
 WRITE_BATCH = 50
+#: A batch of fewer than GATHER_BELOW outcomes waits GATHER_SECONDS for more. A publish's
+#: slot is free before its outcome is written, so this delays no publish; it lets the next
+#: claims go first, and writes outcomes in fewer transactions (measured on one account
+#: with a 0 ms platform, where a claim and a write took turns per pair of posts: 69 -> 134
+#: publishes/s; with larger batches waiting gained nothing, so they don't).
+GATHER_BELOW = 8
+GATHER_SECONDS = 0.02
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +94,8 @@ class OutcomeWriter:
 
     async def _drain(self) -> None:
         while self._queue:
+            if len(self._queue) < GATHER_BELOW:
+                await asyncio.sleep(GATHER_SECONDS)
             batch, self._queue = self._queue[:WRITE_BATCH], self._queue[WRITE_BATCH:]
             records = [record for record, _ in batch]
             results: list[Written | BaseException]
