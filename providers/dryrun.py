@@ -47,11 +47,14 @@ class DryRunProvider(Provider):
         )
         #: Every publish, in order; the same key twice is recorded once.
         self.records: list[DryRunRecord] = []
+        # The keys of `records`: a scan of the list per publish made a burst quadratic.
+        self._keys: set[str] = set()
 
     async def publish(
         self, post: PostContent, account: AccountRef, idempotency_key: str
     ) -> PublishResult:
-        if not any(r.idempotency_key == idempotency_key for r in self.records):
+        if idempotency_key not in self._keys:
+            self._keys.add(idempotency_key)
             self.records.append(
                 DryRunRecord(account_id=account.id, idempotency_key=idempotency_key, post=post)
             )
