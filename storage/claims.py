@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -99,7 +99,10 @@ async def _take(
     claimed_ids = list(
         await session.scalars(
             update(Target)
-            .where(Target.id.in_(ids), Target.status == TargetStatus.QUEUED)
+            # coalesce() keeps the status test off the indexes: SQLite otherwise walked every
+            # queued target on (status, …) instead of looking the ids up (measured with a
+            # million queued: 189 ms a claim).
+            .where(Target.id.in_(ids), func.coalesce(Target.status, "") == TargetStatus.QUEUED)
             .values(
                 status=TargetStatus.PUBLISHING,
                 lease_owner=owner,
