@@ -2,10 +2,14 @@
 broadcast to `--users` people through a fake Bot API that enforces the flood limits (30
 messages/s overall, ~1/s per chat, 429 with retry_after), running in its own process.
 
-    .venv/bin/python -m benchmarks.broadcast_rate [--users 2000] [--db URL]
+    .venv/bin/python -m benchmarks.broadcast_rate [--users 2000 10000] [--half-blocked 10000]
+        [--db URL]
 
-Reports the achieved rate (messages settled per second, first to last) and how many 429s
-the fake answered (the goal: none).
+One run per `--users` count, and one to `--half-blocked` recipients of whom every second
+one has blocked the bot (Telegram answers 403; the broadcast must record them as blocked
+and not slow down for them). Reports the achieved rate (deliveries settled per second,
+first to last), how they settled, and how many 429s the fake answered (the goal: none).
+Prints a table; writes benchmarks/results/broadcast_rate.json.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
+from benchmarks.report import save, table
 from bot.app import Crier
 from bot.config import Settings
 from bot.handlers.admin.broadcast import runner
@@ -32,8 +37,9 @@ from storage.models import BroadcastStatus, Delivery, DeliveryStatus, Role, User
 ADMIN = 1
 
 
-async def serve(users: int) -> None:
-    """The fake Bot API with flood limits on; prints its URLs, and its counts on SIGTERM."""
+async def serve(users: int, blocked_every: int) -> None:
+    """The fake Bot API with flood limits on; prints its URLs, and its counts on SIGTERM.
+    Every `blocked_every`th user (0: none) has blocked the bot."""
     from tests.fakes.telegram_api import FakeTelegram
 
     stop = asyncio.Event()
@@ -44,6 +50,8 @@ async def serve(users: int) -> None:
         tg.enforce_rate_limits = True
         for n in range(1, users + 1):
             tg.add_user(n, f"User {n}")
+            if blocked_every and n % blocked_every == 0 and n != ADMIN:
+                tg.blocked.add(n)
         print(tg.token, tg.base_url, tg.file_base_url, flush=True)
         await stop.wait()
         sent = sum(1 for n in range(1, users + 1) for _ in tg.sent(n))
@@ -69,7 +77,7 @@ async def seed(crier: Crier, users: int) -> None:
         await session.execute(insert(User), rows)
 
 
-async def run(users: int, db_url: str | None) -> dict[str, float]:
+async def run(users: int, db_url: str | None, blocked_every: int = 0) -> dict[str, float]:
     fake = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -77,6 +85,8 @@ async def run(users: int, db_url: str | None) -> dict[str, float]:
         "--serve",
         "--users",
         str(users),
+        "--blocked-every",
+        str(blocked_every),
         stdout=asyncio.subprocess.PIPE,
     )
     assert fake.stdout is not None
@@ -143,33 +153,71 @@ async def broadcast(crier: Crier, users: int) -> dict[str, float]:
                 )
             )
         ).one()
+        rows = await session.execute(
+            select(Delivery.status, func.count()).group_by(Delivery.status)
+        )
+        settled = {status: count for status, count in rows}
     span = (last - first).total_seconds() if first and last else 0.0
     return {
         "recipients": float(users),
         "sent": float(sent),
+        "blocked": float(settled.get(DeliveryStatus.BLOCKED, 0)),
+        "failed": float(settled.get(DeliveryStatus.FAILED, 0)),
         "wall_seconds": wall,
         "rate": (sent - 1) / span if span > 0 else 0.0,
         "runner_429s": float(found.rate_limited),
     }
 
 
+COLUMNS = [
+    ("run", "run"),
+    ("recipients", "recipients"),
+    ("sent", "sent"),
+    ("blocked", "blocked"),
+    ("failed", "failed"),
+    ("rate", "sent/s"),
+    ("settled_rate", "settled/s"),
+    ("rate_limited", "429s"),
+    ("wall_seconds", "confirm to done s"),
+]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--users", type=int, nargs="*", default=[2000, 10_000])
+    parser.add_argument(
+        "--half-blocked", type=int, default=10_000, help="recipients of that run (0: none)"
+    )
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--json", type=Path)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--blocked-every", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.users))
+        asyncio.run(serve(args.users[0], args.blocked_every))
         return
-    result = asyncio.run(run(args.users, args.db))
-    print(
-        f"{int(result['sent']):,} of {int(result['recipients']):,} sent in "
-        f"{result['wall_seconds']:.1f} s (from confirm to done); "
-        f"achieved {result['rate']:.2f} msg/s between the first and last send; "
-        f"429s answered by the fake: {int(result['rate_limited'])}; "
-        f"messages the fake delivered: {int(result['messages']):,}"
-    )
+    plans = [(f"{n:,} recipients", n, 0) for n in args.users]
+    if args.half_blocked:
+        plans.append((f"{args.half_blocked:,}, half blocked", args.half_blocked, 2))
+    rows = []
+    for name, users, blocked_every in plans:
+        result = asyncio.run(run(users, args.db, blocked_every))
+        counts = {k: int(result[k]) for k in ("recipients", "sent", "blocked", "failed")}
+        settled = counts["sent"] + counts["blocked"] + counts["failed"]
+        settled_rate = settled / result["wall_seconds"]
+        rows.append(
+            {
+                "run": name,
+                "db": "postgres" if args.db else "sqlite",
+                **result,
+                **counts,
+                "settled_rate": settled_rate,
+            }
+        )
+        print(table(rows[-1:], COLUMNS).splitlines()[-1], flush=True)
+    print()
+    print(table(rows, COLUMNS))
+    print(f"\nwritten to {save('broadcast_rate', rows, args.json)}")
 
 
 if __name__ == "__main__":

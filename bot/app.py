@@ -226,7 +226,12 @@ class Crier:
         await check_secrets(self.db, secrets)
         http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
         registry = build_registry(settings, http, self._extra_providers)
-        notifier = self.notifier = Notifier(self.db, self.app.bot, clock=self._clock)
+        notifier = self.notifier = Notifier(
+            self.db,
+            self.app.bot,
+            clock=self._clock,
+            digest_gap=timedelta(seconds=settings.notice_digest_seconds),
+        )
         alerts = self.alerts = Alerts(
             self.db,
             self.app.bot,
@@ -286,7 +291,7 @@ class Crier:
         job_queue = self.app.job_queue
         assert job_queue is not None, "python-telegram-bot[job-queue] is required"
         notifier.attach(
-            Wakeup(job_queue, "notifier", notifier.run_due, self._clock),
+            Wakeup(job_queue, "notifier", notifier.tick, self._clock),
             settings.engine_sweep_seconds,
         )
         if self.mode == "bot":  # issue 7: admin: resume broadcasts, admins' command menus

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     engine_breaker_cooldown_seconds: float = 60.0
     #: On SIGTERM, how long publishes in flight may take to finish, seconds.
     engine_shutdown_grace_seconds: float = 30.0
+    #: After a digest of post outcomes, how long a user's next summaries wait to go together
+    #: (so a burst of posts makes a few DMs, not one per post), seconds.
+    notice_digest_seconds: float = 60.0
 
     #: Largest file the bot downloads from Telegram (the cloud Bot API refuses more than 20 MB).
     max_download_bytes: int = 20 * 1024 * 1024

@@ -63,11 +63,14 @@ class DryRunProvider(Provider):
         #: Every publish, in order; the same key twice is recorded once. Deleting removes the
         #: record; editing replaces its post.
         self.records: list[DryRunRecord] = []
+        # The keys of `records`: a scan of the list per publish made a burst quadratic.
+        self._keys: set[str] = set()
 
     async def publish(
         self, post: PostContent, account: AccountRef, idempotency_key: str
     ) -> PublishResult:
-        if self._find(idempotency_key) is None:
+        if idempotency_key not in self._keys:
+            self._keys.add(idempotency_key)
             self.records.append(
                 DryRunRecord(account_id=account.id, idempotency_key=idempotency_key, post=post)
             )
@@ -83,6 +86,7 @@ class DryRunProvider(Provider):
         record = self._of(published)
         if record is not None:
             self.records.remove(record)
+            self._keys.discard(record.idempotency_key)
         log.info("dry run: would delete %s for account %d", published.platform_id, account.id)
 
     async def edit(
@@ -104,7 +108,7 @@ class DryRunProvider(Provider):
     async def lookup(
         self, post: PostContent, account: AccountRef, idempotency_key: str
     ) -> PublishResult | NotPublished | None:
-        record = self._find(idempotency_key)
+        record = self._find(idempotency_key) if idempotency_key in self._keys else None
         if record is None:
             return NotPublished(reason="The dry run recorded nothing with this key.")
         return _result(idempotency_key, record.post)

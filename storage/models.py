@@ -230,7 +230,9 @@ class Post(Base):
 class Target(Base):
     __tablename__ = "targets"
     __table_args__ = (
-        Index("ix_targets_due", "status", "next_attempt_at"),
+        # id last: claims take the earliest due in (next_attempt_at, id) order, and without
+        # it PostgreSQL sorted every due target on each claim (SQLite's rowid made it moot).
+        Index("ix_targets_due", "status", "next_attempt_at", "id"),
         Index("ix_targets_post", "post_id", "occurrence"),
         Index("ix_targets_lease", "status", "lease_expires_at"),
     )
@@ -290,6 +292,9 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
+    #: "summary" (a post's outcome: several waiting for one chat go as one digest) or
+    #: "message" (anything else, sent as it is).
+    kind: Mapped[str] = mapped_column(String(20), default="message", server_default="message")
     text: Mapped[str] = mapped_column(Text)
     #: Inline keyboard as rows of [label, callback data].
     buttons: Mapped[list[Any]] = mapped_column(default=list)

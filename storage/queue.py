@@ -1,9 +1,10 @@
 """The durable publish queue over the `targets` table.
 
 A target is claimed by moving it from `queued` to `publishing` with a lease in one
-statement, so two workers can never hold the same target. PostgreSQL skips rows another
-transaction has locked (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time, which
-makes the same conditional UPDATE atomic.
+conditional statement, so two workers can never hold the same target. PostgreSQL skips rows
+another transaction has locked (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time,
+which makes the same conditional UPDATE atomic. A claim takes only what fits the worker's
+free slots (`storage.room.Room`), per platform and per account.
 """
 
 from __future__ import annotations
@@ -11,57 +12,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
+from storage.claims import Claimed as Claimed
+from storage.claims import claim_fitting as claim_fitting
+from storage.claims import claimable
 from storage.models import (
     Account,
-    AccountStatus,
     Attempt,
     Post,
-    PostMedia,
     Target,
     TargetStatus,
     User,
-    UserStatus,
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class Hold:
-    """Targets the engine must leave alone for now (open circuit breakers, full slots)."""
-
-    platforms: frozenset[str] = frozenset()
-    accounts: frozenset[int] = frozenset()
-
-
-NO_HOLD = Hold()
-
-
-def _claimable(hold: Hold) -> tuple[ColumnElement[bool], ...]:
-    conditions: list[ColumnElement[bool]] = [
-        Target.status == TargetStatus.QUEUED,
-        Account.status == AccountStatus.ACTIVE,
-        User.status != UserStatus.BANNED,
-    ]
-    if hold.platforms:
-        conditions.append(Account.platform.not_in(sorted(hold.platforms)))
-    if hold.accounts:
-        conditions.append(Target.account_id.not_in(sorted(hold.accounts)))
-    return tuple(conditions)
-
-
-def _due(now: datetime, hold: Hold = NO_HOLD) -> Select[Any]:
-    """Queued targets whose time has come and whose account and owner may publish."""
-    return (
-        select(Target.id)
-        .join(Account, Account.id == Target.account_id)
-        .join(User, User.id == Target.user_id)
-        .where(Target.next_attempt_at <= now, *_claimable(hold))
-    )
+from storage.room import NO_HOLD as NO_HOLD
+from storage.room import Hold as Hold
+from storage.room import Room as Room
 
 
 async def claim(
@@ -70,53 +39,15 @@ async def claim(
     owner: str,
     now: datetime,
     lease: timedelta,
-    limit: int,
+    limit: int | None = None,
     hold: Hold = NO_HOLD,
+    room: Room | None = None,
 ) -> list[Target]:
-    """Take up to `limit` due targets for `owner`, earliest first, with post and account loaded."""
-    if limit <= 0:
-        return []
-    # A materialized CTE, not `id IN (subquery)`: PostgreSQL may run such a subquery once per
-    # row, and with SKIP LOCKED each run returns fresh rows, so LIMIT stopped limiting
-    # (measured: 300 claimed with limit 100).
-    candidates = (
-        _due(now, hold)
-        .order_by(Target.next_attempt_at, Target.id)
-        .limit(limit)
-        .with_for_update(of=Target, skip_locked=True)
-        .cte("due")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
-    )
-    claimed_ids = list(
-        await session.scalars(
-            update(Target)
-            .where(Target.id == candidates.c.id, Target.status == TargetStatus.QUEUED)
-            .values(
-                status=TargetStatus.PUBLISHING,
-                lease_owner=owner,
-                lease_expires_at=now + lease,
-                attempts=Target.attempts + 1,
-            )
-            .returning(Target.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if not claimed_ids:
-        return []
-    result = await session.scalars(
-        select(Target)
-        .where(Target.id.in_(claimed_ids))
-        .order_by(Target.next_attempt_at, Target.id)
-        .options(
-            joinedload(Target.account),
-            joinedload(Target.post).options(
-                joinedload(Post.user),
-                selectinload(Post.media_links).joinedload(PostMedia.media),
-            ),
-        )
-        .execution_options(populate_existing=True)
-    )
-    return list(result.unique())
+    """Take due targets for `owner`, earliest first, with post and account loaded: up to
+    `limit`, or what fits in `room` (see `storage.claims`)."""
+    room = room or Room(total=limit or 0, hold=hold)
+    claimed = await claim_fitting(session, owner=owner, now=now, lease=lease, room=room)
+    return claimed.targets
 
 
 async def next_due(session: AsyncSession, hold: Hold = NO_HOLD) -> datetime | None:
@@ -127,7 +58,7 @@ async def next_due(session: AsyncSession, hold: Hold = NO_HOLD) -> datetime | No
         select(Target.next_attempt_at)
         .join(Account, Account.id == Target.account_id)
         .join(User, User.id == Target.user_id)
-        .where(*_claimable(hold))
+        .where(*claimable(hold))
         .order_by(Target.next_attempt_at)
         .limit(1)
     )
@@ -219,6 +150,52 @@ async def complete(
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Done:
+    """A target its platform published: what `complete_many` stores."""
+
+    target_id: int
+    platform_post_id: str | None
+    url: str | None
+
+
+async def complete_many(
+    session: AsyncSession, *, done: Sequence[Done], owner: str, now: datetime
+) -> set[int]:
+    """`complete` for several targets under `owner`'s lease, in two statements whatever
+    their number; returns the ids still held (one taken back meanwhile is left alone)."""
+    if not done:
+        return set()
+    held = set(
+        await session.scalars(
+            update(Target)
+            .where(
+                Target.id.in_([d.target_id for d in done]),
+                Target.status == TargetStatus.PUBLISHING,
+                Target.lease_owner == owner,
+            )
+            .values(
+                status=TargetStatus.PUBLISHED,
+                published_at=now,
+                last_error=None,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            .returning(Target.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    rows = [
+        {"id": d.target_id, "platform_post_id": d.platform_post_id, "url": d.url}
+        for d in done
+        if d.target_id in held
+    ]
+    if rows:
+        # The ORM's bulk UPDATE by primary key: one executemany.
+        await session.execute(update(Target), rows)
+    return held
 
 
 async def retry_at(

@@ -8,7 +8,7 @@ reads and writes the rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,6 +56,16 @@ async def lock(session: AsyncSession, post_id: int, *, user_id: int | None) -> S
         rrule=row.rrule,
         timezone=row.timezone,
         dtstart_local=row.dtstart_local,
+    )
+
+
+async def repeating(session: AsyncSession, post_ids: Iterable[int]) -> set[int]:
+    """Which of these posts repeat (have a rule): only those have a series to move on."""
+    ids = sorted(set(post_ids))
+    if not ids:
+        return set()
+    return set(
+        await session.scalars(select(Post.id).where(Post.id.in_(ids), Post.rrule.is_not(None)))
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.compose.posting import MAX_DRAFTS, POST_NOT_FOUND, ComposeError, fresh_draft
-from bot.engine import formatting
+from bot.engine.text import formatting
 from bot.services import Services
 from storage import accounts, posts
 from storage.models import Media, Post, PostStatus

@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.compose.editing import NOT_FOUND, EditDraft, EditError, staged_post, validate
-from bot.engine import overrides
 from bot.engine.series import stored_form
+from bot.engine.text import overrides
 from bot.schedule.parse import NOW_GRACE
 from bot.services import Services
 from providers.base import Severity

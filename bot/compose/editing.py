@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.compose import posting, threads
 from bot.compose.posting import ACCOUNT_NOT_YOURS, INVISIBLE, POST_NOT_FOUND, quota_message
-from bot.engine import content, overrides
+from bot.engine import content
 from bot.engine.content import account_ref
-from bot.engine.formatting import tidy
 from bot.engine.series import first_occurrence, stored_form
+from bot.engine.text import overrides
+from bot.engine.text.formatting import tidy
 from bot.media.prepare import media_file
 from bot.media.receive import Received
 from bot.schedule.parse import MAX_AHEAD, NOW_GRACE

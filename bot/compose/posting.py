@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.compose import slots as queue_slots
 from bot.config import Settings
-from bot.engine import content, formatting, series
+from bot.engine import content, series
+from bot.engine.text import formatting
 from bot.media.profile import human_bytes
 from bot.media.receive import Incoming, Received
 from bot.schedule.parse import NOW_GRACE

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.compose.editing import EditError, own_text, thread_for
 from bot.compose.posting import ACCOUNT_NOT_YOURS
-from bot.engine import overrides
+from bot.engine.text import overrides
 from bot.services import Services
 from storage import accounts, posts
 from storage.models import Post

@@ -98,6 +98,14 @@ class Breakers:
     def open_keys(self) -> list[str]:
         return [key for key in list(self._circuits) if not self.allows(key)]
 
+    def probe_keys(self) -> list[str]:
+        """Half-open breakers still waiting for their one probe."""
+        return [
+            key
+            for key in list(self._circuits)
+            if self.state(key) == State.HALF_OPEN and self.allows(key)
+        ]
+
     def _open(self, circuit: _Circuit) -> None:
         circuit.state = State.OPEN
         circuit.open_until = self._clock() + circuit.cooldown

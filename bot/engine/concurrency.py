@@ -1,15 +1,19 @@
 """How many publishes may run at once: overall, per platform and per account, and which
-platforms or accounts the circuit breakers keep out. Per worker process."""
+platforms or accounts the circuit breakers keep out. Per worker process.
+
+A slot is held while the platform's API is being called, not while the outcome is written
+down: the limits are about calls to the platform, and the next post of an account should
+not wait for the database to record the previous one."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.engine.breaker import Breakers
+from bot.engine.breaker import Breakers, State
 from providers.base import Limits
 from providers.registry import Registry
-from storage.queue import Hold
+from storage.room import Hold, Room
 
 
 @dataclass(frozen=True)
@@ -32,16 +36,24 @@ class Slots:
         self.breakers = breakers
         self.total = total
         self._running: dict[int, Running] = {}  # target id -> where it publishes
+        # Kept in step with _running: a burst asks these on every claim and start.
+        self._per_platform: Counter[str] = Counter()
+        self._per_account: Counter[int] = Counter()
+        self._account_platform: dict[int, str] = {}
 
     @property
     def free(self) -> int:
         return self.total - len(self._running)
 
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
     def running_ids(self) -> list[int]:
         return list(self._running)
 
     def running_for(self, account_id: int) -> int:
-        return sum(r.account_id == account_id for r in self._running.values())
+        return self._per_account[account_id]
 
     def is_running(self, target_id: int) -> bool:
         return target_id in self._running
@@ -52,43 +64,81 @@ class Slots:
 
     def hold(self) -> Hold:
         """What a claim must skip now: full or broken platforms and accounts."""
-        per_platform = Counter(r.platform for r in self._running.values())
-        per_account = Counter(r.account_id for r in self._running.values())
-        platforms = set()
+        return self.room(self.free).hold
+
+    def room(self, total: int) -> Room:
+        """What a claim of at most `total` targets may take now."""
+        held_platforms: set[str] = set()
+        platform_room: dict[str, int] = {}
+        account_cap: dict[str, int] = {}
         for platform in self._registry:
             limits = self._limits(platform)
-            full = limits is not None and per_platform[platform] >= limits.platform_concurrency
-            if full or not self.breakers.allows(platform_key(platform)):
-                platforms.add(platform)
-        accounts = set()
-        for running in self._running.values():
-            limits = self._limits(running.platform)
-            if limits is not None and per_account[running.account_id] >= limits.concurrency:
-                accounts.add(running.account_id)
+            if limits is None:
+                continue
+            left = limits.platform_concurrency - self._per_platform[platform]
+            key = platform_key(platform)
+            if not self.breakers.allows(key):
+                left = 0
+            elif self.breakers.state(key) == State.HALF_OPEN:
+                left = min(left, 1)  # the breaker lets one probe through
+            platform_room[platform] = left
+            account_cap[platform] = limits.concurrency
+            if left <= 0:
+                held_platforms.add(platform)
+        held_accounts: set[int] = set()
+        account_room: dict[int, int] = {}
+        for account_id, count in self._per_account.items():
+            cap = account_cap.get(self._account_platform[account_id])
+            if cap is not None:
+                account_room[account_id] = cap - count
+                if cap - count <= 0:
+                    held_accounts.add(account_id)
         for key in self.breakers.open_keys():
             if key.startswith("account:"):
-                accounts.add(int(key.split(":", 1)[1]))
-        return Hold(platforms=frozenset(platforms), accounts=frozenset(accounts))
+                held_accounts.add(int(key.split(":", 1)[1]))
+        for key in self.breakers.probe_keys():
+            if key.startswith("account:"):
+                account_id = int(key.split(":", 1)[1])
+                account_room[account_id] = min(account_room.get(account_id, 1), 1)
+        return Room(
+            total=total,
+            hold=Hold(platforms=frozenset(held_platforms), accounts=frozenset(held_accounts)),
+            platforms=platform_room,
+            account_cap=account_cap,
+            accounts=account_room,
+        )
 
     def try_take(self, target_id: int, platform: str, account_id: int) -> bool:
-        """Start a claimed target if its platform and account have room (claims come in
-        batches, so several in one batch may share an account)."""
+        """Start a claimed target if its platform and account have room and its breakers
+        let it through (a claim already took only what fitted; this is the last word)."""
         limits = self._limits(platform)
-        if limits is not None:
-            same_platform = sum(r.platform == platform for r in self._running.values())
-            same_account = sum(r.account_id == account_id for r in self._running.values())
-            if same_platform >= limits.platform_concurrency or same_account >= limits.concurrency:
-                return False
+        if limits is not None and (
+            self._per_platform[platform] >= limits.platform_concurrency
+            or self._per_account[account_id] >= limits.concurrency
+        ):
+            return False
         for key in (platform_key(platform), account_key(account_id)):
             if not self.breakers.allows(key):
                 return False
         for key in (platform_key(platform), account_key(account_id)):
             self.breakers.started(key)
         self._running[target_id] = Running(platform, account_id)
+        self._per_platform[platform] += 1
+        self._per_account[account_id] += 1
+        self._account_platform[account_id] = platform
         return True
 
-    def done(self, target_id: int) -> None:
-        self._running.pop(target_id, None)
+    def done(self, target_id: int) -> bool:
+        """Free the target's slot; False if it held none (already freed)."""
+        running = self._running.pop(target_id, None)
+        if running is None:
+            return False
+        self._per_platform[running.platform] -= 1
+        self._per_account[running.account_id] -= 1
+        if not self._per_account[running.account_id]:
+            del self._per_account[running.account_id]
+            del self._account_platform[running.account_id]
+        return True
 
     def next_reopen(self) -> float | None:
         """Seconds until the first open breaker lets a probe through."""

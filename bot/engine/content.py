@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from bot.engine import formatting, overrides
+from bot.engine.text import formatting, overrides
 from bot.media.prepare import adapt_files, adapt_rows, check_media, media_file, profile_of
 from providers.base import AccountRef, PostContent, Problem, Provider
 from storage.models import Account, Post
@@ -20,7 +20,7 @@ from storage.secrets import SecretBox
 
 def override_parts(post: Post, account_id: int | None) -> list[str] | None:
     """The account's own version of the text, as posts (its own text, or a thread's parts;
-    `bot.engine.overrides` has the stored shape). None: it gets the post's text."""
+    `bot.engine.text.overrides` has the stored shape). None: it gets the post's text."""
     return None if account_id is None else overrides.parts(post.overrides, account_id)
 
 

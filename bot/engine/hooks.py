@@ -25,6 +25,10 @@ class Timer(Protocol):
     def every(self, seconds: float) -> None:
         """Also call back periodically (the sweep for work other processes queued)."""
 
+    @property
+    def sweeps(self) -> int:
+        """How many periodic call-backs have run (a burst should need none)."""
+
 
 class Observer(Protocol):
     """Hears about each recorded publish attempt (a module with these functions will do)."""

@@ -25,6 +25,7 @@ from providers.errors import ProviderError
 from providers.http import sanitize
 from providers.registry import Registry
 from storage import accounts, notices, queue
+from storage import series as series_store
 from storage.db import Database
 from storage.models import AccountStatus, Post, Target, TargetStatus
 
@@ -32,6 +33,13 @@ log = logging.getLogger(__name__)
 
 #: Most outcomes recorded in one transaction.
 WRITE_BATCH = 50
+#: A batch of fewer than GATHER_BELOW outcomes waits GATHER_SECONDS for more. A publish's
+#: slot is free before its outcome is written, so this delays no publish; it lets the next
+#: claims go first, and writes outcomes in fewer transactions (measured on one account
+#: with a 0 ms platform, where a claim and a write took turns per pair of posts: 69 -> 134
+#: publishes/s; with larger batches waiting gained nothing, so they don't).
+GATHER_BELOW = 8
+GATHER_SECONDS = 0.02
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +102,8 @@ class OutcomeWriter:
 
     async def _drain(self) -> None:
         while self._queue:
+            if len(self._queue) < GATHER_BELOW:
+                await asyncio.sleep(GATHER_SECONDS)
             batch, self._queue = self._queue[:WRITE_BATCH], self._queue[WRITE_BATCH:]
             records = [record for record, _ in batch]
             results: list[Written | BaseException]
@@ -128,6 +138,9 @@ class OutcomeWriter:
         attempts: list[dict[str, object]] = []
         finals: dict[queue.Occurrence, Post] = {}
         held_flags: list[bool] = []
+        # Published targets are settled together: a statement per kind, not per target
+        # (building and running one UPDATE each was most of a burst's writing time).
+        published = await self._complete(session, batch, now)
         for record in batch:
             target, outcome, decision = record.target, record.outcome, record.decision
             error = outcome.error
@@ -144,14 +157,7 @@ class OutcomeWriter:
                 }
             )
             if outcome.result is not None:
-                held = await queue.complete(
-                    session,
-                    target_id=target.id,
-                    owner=record.owner or "",
-                    platform_post_id=outcome.result.platform_id,
-                    url=outcome.result.url,
-                    now=now,
-                )
+                held = target.id in published
                 final = True
             else:
                 assert decision is not None
@@ -165,7 +171,11 @@ class OutcomeWriter:
         await queue.record_attempts(session, attempts)
         settled = await queue.settle_occurrences(session, finals, now)
         # A settled occurrence of a repeating post queues the next one, in this transaction.
-        following = {k: await series.advance(session, k[0], t, now) for k, t in settled.items()}
+        repeating = await series_store.repeating(session, (post_id for post_id, _ in settled))
+        following = {
+            k: await series.advance(session, k[0], t, now) if k[0] in repeating else None
+            for k, t in settled.items()
+        }
         names = {name: provider.display_name for name, provider in self._registry.items()}
         summaries = []
         for key, targets in settled.items():
@@ -178,6 +188,7 @@ class OutcomeWriter:
                     "chat_id": post.user.chat_id,
                     "text": text,
                     "buttons": buttons,
+                    "kind": notices.SUMMARY,
                 }
             )
         await notices.enqueue_many(session, summaries, now)
@@ -186,6 +197,26 @@ class OutcomeWriter:
             Written(held=held, notified=(r.target.post_id, r.target.occurrence) in settled)
             for r, held in zip(batch, held_flags, strict=True)
         ]
+
+    async def _complete(
+        self, session: AsyncSession, batch: Sequence[Record], now: datetime
+    ) -> set[int]:
+        """Mark the batch's published targets published; returns those still ours."""
+        by_owner: dict[str, list[queue.Done]] = {}
+        for record in batch:
+            result = record.outcome.result
+            if result is not None:
+                by_owner.setdefault(record.owner or "", []).append(
+                    queue.Done(
+                        target_id=record.target.id,
+                        platform_post_id=result.platform_id,
+                        url=result.url,
+                    )
+                )
+        held: set[int] = set()
+        for owner, done in by_owner.items():
+            held |= await queue.complete_many(session, done=done, owner=owner, now=now)
+        return held
 
     def _observe(self, batch: Sequence[Record], held: list[bool], now: datetime) -> None:
         """Tell the observers (Prometheus counters: per process, once per attempt)."""

@@ -9,7 +9,6 @@ processes and leases left by dead ones; a heartbeat renews the leases of long pu
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import socket
@@ -21,20 +20,19 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.engine import series
 from bot.engine.breaker import Breakers
+from bot.engine.caller import Caller
 from bot.engine.concurrency import Slots, account_key, platform_key
-from bot.engine.content import account_ref, prepare_for
+from bot.engine.content import account_ref
 from bot.engine.hooks import Observer, Observers, Timer
+from bot.engine.leases import Leases
 from bot.engine.notifier import Notifier
-from bot.engine.outcomes import Outcome, OutcomeWriter, Record
-from bot.engine.retry import Action, Decision, RetryPolicy, decide
-from providers.base import AccountRef, Provider, PublishResult
-from providers.errors import AuthError, ProviderError, RateLimited, TransientError
+from bot.engine.outcomes import WRITE_BATCH, Outcome, OutcomeWriter, Record
+from bot.engine.retry import RetryPolicy, decide
+from providers.errors import ProviderError, RateLimited, TransientError
 from providers.registry import Registry
-from storage import accounts, queue
+from storage import queue
 from storage.db import Database
 from storage.models import Target
 from storage.secrets import SecretBox
@@ -86,11 +84,34 @@ class Engine:
         self.writer = OutcomeWriter(db, registry, clock, Observers(observers))
         self._on_breaker_open = on_breaker_open
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Targets under this worker's lease until their outcome is written: target id ->
+        #: account id. The heartbeat renews these leases; quotas count these posts.
+        self._leased: dict[int, int] = {}
+        self.caller = Caller(
+            db=db, secrets=secrets, media_dir=media_dir, timeout=self.config.publish_timeout
+        )
+        self.leases = Leases(
+            db=db,
+            registry=registry,
+            writer=self.writer,
+            clock=clock,
+            lease=self.config.lease,
+            owner=self.owner,
+            leased=self._leased,
+        )
         self._claim_lock = asyncio.Lock()
         self._wakeup: Timer | None = None
         self._stopping = False
-        #: True when the last claim stopped for lack of free slots.
-        self._saturated = False
+        #: The last claim left due work behind for want of a free slot (all busy, or its
+        #: platform or account full): a slot freeing up must claim again at once.
+        self._waiting = False
+        #: The in-process claimer a freed slot starts (no timer, no sweep in between).
+        self._pump: asyncio.Task[None] | None = None
+        self._kicked = False
+        #: A claim under this hold found nothing due outside it before this time. A claim
+        #: under a hold that covers it would walk the held accounts' backlog for nothing, so
+        #: it is skipped until new work is announced (wake_at), or a timer or sweep runs.
+        self._quiet: tuple[queue.Hold, datetime] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         #: When the last run finished (health checks read it).
         self.last_run_at: datetime | None = None
@@ -101,10 +122,12 @@ class Engine:
         self._wakeup = wakeup
         wakeup.every(self.config.sweep_seconds)
         wakeup.soon()
-        self._heartbeat = asyncio.create_task(self._renew_leases(), name="engine:heartbeat")
+        self._heartbeat = asyncio.create_task(self.leases.renew_forever(), name="engine:heartbeat")
 
     def wake_at(self, when: datetime) -> None:
         """A target was added or moved: make sure the engine looks at `when` at the latest."""
+        if self._quiet is not None and when < self._quiet[1]:
+            self._quiet = None
         if self._wakeup is not None and not self._stopping:
             self._wakeup.at(when)
 
@@ -113,6 +136,10 @@ class Engine:
         cut off keeps its lease, so recovery decides after it expires (retry if idempotent,
         else unknown) — never a silent second publish."""
         self._stopping = True
+        if self._pump is not None:
+            await asyncio.gather(self._pump, return_exceptions=True)
+        async with self._claim_lock:
+            pass  # a claim under way starts its targets first, so they are waited for below
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
             for task in pending:
@@ -125,6 +152,11 @@ class Engine:
             await asyncio.gather(self._heartbeat, return_exceptions=True)
 
     @property
+    def sweeps(self) -> int:
+        """How many periodic sweeps have run (a burst should need none)."""
+        return self._wakeup.sweeps if self._wakeup is not None else 0
+
+    @property
     def inflight(self) -> int:
         return len(self._tasks)
 
@@ -135,48 +167,93 @@ class Engine:
     # -- the loop ---------------------------------------------------------------------------
 
     async def run_due(self) -> int:
-        """Recover abandoned leases, claim and start everything due now within the limits,
-        and re-arm the timer for the next due target."""
+        """Recover abandoned leases, skip missed repeats, claim and start everything due now
+        within the limits, and re-arm the timer for the next due target. The timer's and the
+        sweep's entry point."""
         if self._stopping:
             return 0
-        started = 0
         async with self._claim_lock:
-            await self._recover()
+            self._quiet = None  # time passed, or other workers queued work: look afresh
+            if await self.leases.recover() and self._notifier is not None:
+                self._notifier.wake()
             # Repeats missed while nothing ran are skipped, not published late (engine/series.py).
             await self._db.run(lambda s: series.skip_missed(s, self._clock()))
-            while not self._stopping:
-                free = self.slots.free
-                self._saturated = free <= 0
-                if self._saturated:
-                    break  # a finishing publish wakes us again
-                hold = self.slots.hold()
-                now = self._clock()
-
-                async def step(
-                    session: AsyncSession,
-                    now: datetime = now,
-                    free: int = free,
-                    hold: queue.Hold = hold,
-                ) -> tuple[list[Target], datetime | None]:
-                    targets = await queue.claim(
-                        session,
-                        owner=self.owner,
-                        now=now + EARLY,
-                        lease=self.config.lease,
-                        limit=free,
-                        hold=hold,
-                    )
-                    # Fewer than asked: nothing else is due, so look up when the next is.
-                    nxt = await queue.next_due(session, hold) if len(targets) < free else None
-                    return targets, nxt
-
-                targets, nxt = await self._db.run(step)
-                started += await self._start(targets)
-                if len(targets) < free:
-                    self._arm(nxt)
-                    break
+            started = await self._claim_all()
         self.last_run_at = self._clock()
         return started
+
+    async def _claim_all(self) -> int:
+        """Claim and start what fits until nothing due fits (call under the claim lock)."""
+        started = 0
+        while not self._stopping:
+            free = min(self.slots.free, self._unwritten_room())
+            if free <= 0:
+                self._waiting = True  # a finishing publish kicks the next claim
+                break
+            room = self.slots.room(free)
+            now = self._clock()
+            if self._is_quiet(room.hold, now):
+                self._waiting = True  # what is due is all on full accounts or platforms
+                break
+            claimed = await self._db.run(
+                partial(
+                    queue.claim_fitting,
+                    owner=self.owner,
+                    now=now + EARLY,
+                    lease=self.config.lease,
+                    room=room,
+                )
+            )
+            started += await self._start(claimed.targets)
+            if claimed.more and claimed.targets:
+                continue  # the look ended on due work; the accounts just filled are now held
+            # The look saw everything due outside the hold. What it left, and what is due on
+            # held accounts and platforms, waits for a slot: a freed slot kicks us.
+            self._waiting = claimed.left_behind or bool(room.hold.platforms or room.hold.accounts)
+            if not claimed.targets:
+                self._quiet = (room.hold, claimed.next_at or now + self.config.lease)
+            self._arm(claimed.next_at)
+            break
+        return started
+
+    def _is_quiet(self, hold: queue.Hold, now: datetime) -> bool:
+        if self._quiet is None:
+            return False
+        quiet, until = self._quiet
+        covers = quiet.platforms <= hold.platforms and quiet.accounts <= hold.accounts
+        return covers and now + EARLY < until
+
+    def _unwritten_room(self) -> int:
+        # Outcomes waiting for the writer hold their lease but no slot. Bounding them keeps a
+        # slow database from piling up claimed work: claims wait for the writer instead.
+        # Two writer batches' worth beyond the slots, so a batch gathering doesn't stall.
+        most = self.slots.total + max(self.slots.total, 2 * WRITE_BATCH)
+        return most - len(self._leased)
+
+    def _kick(self) -> None:
+        """Claim again now, in this process (one claimer; kicks while it runs coalesce)."""
+        if self._stopping:
+            return
+        self._kicked = True
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.create_task(self._run_pump(), name="engine:claim")
+
+    async def _run_pump(self) -> None:
+        while self._kicked and not self._stopping:
+            self._kicked = False
+            try:
+                async with self._claim_lock:
+                    await self._claim_all()
+                    self.last_run_at = self._clock()
+            except Exception:
+                # The sweep and the timer still come; a broken database must not kill them.
+                log.exception("claiming after a freed slot failed; the sweep will retry")
+
+    def _freed(self) -> None:
+        """A slot or a writer's place freed up: claim again if work was left waiting, or a
+        claim is under way (it may have sized its room before this slot was free)."""
+        if self._waiting or self._claim_lock.locked():
+            self._kick()
 
     def _arm(self, nxt: datetime | None) -> None:
         if self._wakeup is None or self._stopping:
@@ -195,11 +272,13 @@ class Engine:
             if not self.slots.try_take(target.id, target.account.platform, target.account_id):
                 give_back.append(target.id)
                 continue
+            self._leased[target.id] = target.account_id
             task = asyncio.create_task(self._publish(target), name=f"publish:{target.id}")
             self._tasks.add(task)
             task.add_done_callback(partial(self._finished, target_id=target.id))
             started += 1
         if give_back:
+            self._quiet = None  # they are claimable again
             await self._db.run(lambda s: queue.release(s, target_ids=give_back, owner=self.owner))
         return started
 
@@ -224,7 +303,7 @@ class Engine:
                 done = await self._db.run(
                     partial(queue.published_since, account_id=account_id, since=since)
                 )
-                running = self.slots.running_for(account_id)
+                running = sum(a == account_id for a in self._leased.values())
                 allowed[account_id] = limit - len(done) - running
                 oldest = done[0] if done else now
                 frees_at[account_id] = max(
@@ -253,15 +332,11 @@ class Engine:
 
     def _finished(self, task: asyncio.Task[None], target_id: int) -> None:
         self._tasks.discard(task)
-        self.slots.done(target_id)
+        self._leased.pop(target_id, None)
+        self.slots.done(target_id)  # already freed unless the task was cut short
         if not task.cancelled() and task.exception() is not None:
             log.error("publish task crashed", exc_info=task.exception())
-        # Work was left waiting for slots: claim again once half of them are free, so claims
-        # come in batches rather than one target per finished publish.
-        half_free = self.slots.free >= self.slots.total // 2
-        if self._saturated and half_free and not self._stopping and self._wakeup is not None:
-            self._saturated = False
-            self._wakeup.soon()
+        self._freed()
 
     # -- one target -------------------------------------------------------------------------
 
@@ -279,7 +354,7 @@ class Engine:
                 secrets = tuple(
                     v for v in ref.credentials.values() if isinstance(v, str) and len(v) >= 6
                 )
-                outcome = await self._call(provider, target, ref)
+                outcome = await self.caller.call(provider, target, ref)
             except asyncio.CancelledError:
                 raise  # shutting down mid-publish: the lease expires and recovery decides
             except Exception:
@@ -301,6 +376,10 @@ class Engine:
                 due_at=target.publish_at,
             )
         await self._trip_breakers(account.platform, account.id, outcome.error)
+        # The platform has answered: its slot is free for the next post while this outcome
+        # is written down (the lease stays ours until then).
+        if self.slots.done(target.id):
+            self._freed()
         written = await self.writer.record(
             Record(
                 target=target,
@@ -318,48 +397,6 @@ class Engine:
         if decision is not None and decision.when is not None:
             self.wake_at(decision.when)
 
-    async def _call(self, provider: Provider, target: Target, ref: AccountRef) -> Outcome:
-        """Publish; on an auth error refresh the credentials once and try again."""
-        try:
-            # Adapted to this platform (resized, converted, location removed), cached.
-            content = await prepare_for(target.post, ref, provider, self._media_dir)
-            return Outcome(result=await self._timed(provider, content, ref, target))
-        except AuthError as refused:
-            try:
-                fresh = await provider.refresh(ref)
-            except ProviderError:
-                return Outcome(error=refused)
-            await self._store_credentials(target, fresh)
-            ref = dataclasses.replace(ref, credentials=dict(fresh))
-            try:
-                return Outcome(result=await self._timed(provider, content, ref, target))
-            except ProviderError as exc:
-                return Outcome(error=exc)
-        except ProviderError as exc:
-            return Outcome(error=exc)
-
-    async def _timed(
-        self, provider: Provider, content: object, ref: AccountRef, target: Target
-    ) -> PublishResult:
-        try:
-            return await asyncio.wait_for(
-                provider.publish(content, ref, target.idempotency_key),  # type: ignore[arg-type]
-                timeout=self.config.publish_timeout,
-            )
-        except TimeoutError as exc:
-            raise TransientError(
-                f"{provider.display_name} took longer than "
-                f"{self.config.publish_timeout:.0f} s; the post may or may not be out.",
-                ambiguous=True,
-            ) from exc
-
-    async def _store_credentials(self, target: Target, fresh: object) -> None:
-        sealed = self._secrets.seal(fresh)  # type: ignore[arg-type]
-        account = target.account
-        await self._db.run(
-            lambda s: accounts.update_credentials(s, account.user_id, account.id, sealed)
-        )
-
     async def _trip_breakers(
         self, platform: str, account_id: int, error: ProviderError | None
     ) -> None:
@@ -376,56 +413,6 @@ class Engine:
                 if self._on_breaker_open is not None and key.startswith("platform:"):
                     await self._on_breaker_open(platform, cooldown)
 
-    # -- leases -----------------------------------------------------------------------------
-
-    async def _recover(self) -> None:
-        """Targets whose worker died mid-publish: retry where publishing is idempotent,
-        otherwise mark them unknown and ask the user. Never a silent second publish."""
-        now = self._clock()
-        expired = await self._db.run(lambda s: queue.expired_leases(s, now))
-        for target in expired:
-            if self.slots.is_running(target.id):
-                continue  # ours and still running (the heartbeat was late)
-            provider = self._registry.get(target.account.platform)
-            idempotent = bool(provider and provider.limits.idempotent_publish)
-            action = Action.RETRY if idempotent else Action.UNKNOWN
-            reason = (
-                "The worker publishing this stopped midway; trying again is safe here."
-                if idempotent
-                else "The worker publishing this stopped midway, so we can't tell whether "
-                "it was published."
-            )
-            log.warning("recovering target %s from %s: %s", target.id, target.lease_owner, action)
-            written = await self.writer.record(
-                Record(
-                    target=target,
-                    outcome=Outcome(error=TransientError(reason, ambiguous=True)),
-                    decision=_decision(action, reason, now),
-                    started=target.lease_expires_at or now,
-                    duration_ms=0,
-                    label="abandoned",
-                    owner=None,
-                )
-            )
-            if written.notified and self._notifier is not None:
-                self._notifier.wake()
-
-    async def _renew_leases(self) -> None:
-        # A third of the lease leaves two renewals' slack; the floor only stops a busy loop.
-        interval = max(0.05, self.config.lease.total_seconds() / 3)
-        while True:
-            await asyncio.sleep(interval)
-            ids = self.slots.running_ids()
-            if not ids:
-                continue
-            until = self._clock() + self.config.lease
-            try:
-                await self._db.run(
-                    partial(queue.renew_leases, target_ids=ids, owner=self.owner, until=until)
-                )
-            except Exception:
-                log.exception("could not renew leases; retrying at the next beat")
-
 
 def _span(seconds: float) -> str:
     if seconds % 86400 == 0:
@@ -434,13 +421,3 @@ def _span(seconds: float) -> str:
     if seconds % 3600 == 0:
         return f"{int(seconds // 3600)} hours"
     return f"{seconds:g} seconds"
-
-
-def _decision(action: Action, reason: str, now: datetime) -> Decision:
-    return Decision(
-        action=action,
-        when=now if action == Action.RETRY else None,
-        count_attempt=False,
-        outcome="abandoned",
-        reason=reason,
-    )

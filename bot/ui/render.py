@@ -9,8 +9,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 
-from bot.engine import formatting, series
+from bot.engine import series
 from bot.engine.reports import account_name, snippet, target_line
+from bot.engine.text import formatting
 from bot.schedule.parse import format_short, format_when
 from providers.base import Problem, Severity
 from storage.models import Account, Media, Post, PostStatus, TargetStatus

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.app import Crier
 from bot.config import Settings
-from bot.engine.formatting import utf16_len
+from bot.engine.text.formatting import utf16_len
 from storage.models import Post, PostStatus, Target
 from tests.acceptance.conftest import Person, buttons, dm, jpeg, schedule_text
 from tests.acceptance.test_compose_flow import CHANNEL, connect_channel

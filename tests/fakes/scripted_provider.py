@@ -3,6 +3,7 @@
 Each publish takes the next step of the script (the last step repeats):
 
     "ok"            published
+    "ok:<ms>"       published after taking <ms> milliseconds (a real API call's time)
     "500"           TransientError (server error)
     "timeout"       TransientError(ambiguous=True): the request may have gone out
     "429:<s>"       RateLimited(retry_after=s)
@@ -11,7 +12,8 @@ Each publish takes the next step of the script (the last step repeats):
     "block"         wait until `release()` is called, then publish
 
 It keeps what a real platform would: one post per idempotency key when `idempotent`
-(a repeat returns the first post), every call in `calls`.
+(a repeat returns the first post), every call in `calls`, and the most publishes it saw
+running at once, in all and per account.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class ScriptedProvider(Provider):
         self.refreshes = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.in_flight_by_account: dict[int, int] = {}
+        #: account id -> the most publishes seen running at once to it.
+        self.max_in_flight_by_account: dict[int, int] = {}
         self._gate = asyncio.Event()
         self.blocked = asyncio.Event()
 
@@ -89,10 +94,17 @@ class ScriptedProvider(Provider):
         step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        mine = self.in_flight_by_account[account.id] = (
+            self.in_flight_by_account.get(account.id, 0) + 1
+        )
+        self.max_in_flight_by_account[account.id] = max(
+            self.max_in_flight_by_account.get(account.id, 0), mine
+        )
         try:
             return await self._answer(step, post, token, idempotency_key)
         finally:
             self.in_flight -= 1
+            self.in_flight_by_account[account.id] -= 1
 
     async def _answer(
         self, step: str, post: PostContent, token: str | None, key: str
@@ -101,6 +113,8 @@ class ScriptedProvider(Provider):
             raise AuthError("Scripted: the token was revoked")
         if step == "ok":
             await asyncio.sleep(0)
+        elif step.startswith("ok:"):
+            await asyncio.sleep(float(step[3:]) / 1000)
         elif step == "block":
             # The platform has it; the answer waits until the test releases it.
             post_id = self._record(key)

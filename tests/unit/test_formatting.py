@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.formatting import (
+from bot.engine.text.formatting import (
     append,
     clean,
     cut,

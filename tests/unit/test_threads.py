@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from bot.compose.threads import ThreadError, find_boundaries, fits_for, split, split_for
-from bot.engine import overrides
 from bot.engine.content import post_text, post_thread
+from bot.engine.text import overrides
 from providers.base import AccountRef, MediaFile, MediaKind, PostContent
 from providers.bluesky import BlueskyProvider
 from providers.discord import DiscordProvider

@@ -10,7 +10,7 @@ from telegram.ext import ConversationHandler
 
 from bot.compose import drafts, posting
 from bot.compose.posting import ComposeError
-from bot.engine import formatting
+from bot.engine.text import formatting
 from bot.handlers.compose import status, targets
 from bot.handlers.compose.common import (
     ALBUM_SETTLE_SECONDS,

@@ -14,7 +14,7 @@ from bot.compose import posting, series_draft
 from bot.compose import versions as draft_versions
 from bot.compose.editing import EditError
 from bot.compose.posting import ComposeError
-from bot.engine import formatting, overrides
+from bot.engine.text import formatting, overrides
 from bot.handlers.compose import queue, targets, versions
 from bot.handlers.compose.common import (
     ALT_BUTTON,

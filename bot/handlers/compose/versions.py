@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from html import escape
 
 from bot.compose.threads import TEXT_LIMIT_CODES
-from bot.engine import overrides
 from bot.engine.content import account_ref
+from bot.engine.text import overrides
 from bot.services import Services
 from bot.ui import render
 from bot.ui.chat import Rows

@@ -19,7 +19,8 @@ from bot.accounts import users
 from bot.compose import editing
 from bot.compose.edit_save import Saved, save
 from bot.compose.editing import EditDraft, EditError
-from bot.engine import formatting, series
+from bot.engine import series
+from bot.engine.text import formatting
 from bot.handlers.compose import versions
 from bot.handlers.compose.common import (
     EDIT_POST_TEXT,

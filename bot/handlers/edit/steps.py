@@ -13,7 +13,7 @@ from telegram import Update
 from bot.accounts import users
 from bot.compose import editing, posting
 from bot.compose.editing import EditDraft, EditError
-from bot.engine import overrides
+from bot.engine.text import overrides
 from bot.handlers.compose import versions
 from bot.handlers.compose.common import EDIT_ACCOUNTS, EDIT_MEDIA, EDIT_OVERRIDE, EDIT_TIME, EDITING
 from bot.handlers.compose.content import incoming_media

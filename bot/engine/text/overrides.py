@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.engine import formatting
+from bot.engine.text import formatting
 
 
 def _value(overrides: Mapping[str, Any] | None, account_id: int) -> Any:

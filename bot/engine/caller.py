@@ -1,0 +1,71 @@
+"""One call to a platform for one target: the post prepared for the account's platform
+(text and media adapted, `content.prepare_for`), `publish` within the time limit, and on an
+auth error one refresh of the credentials and one more try."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bot.engine.content import prepare_for
+from bot.engine.outcomes import Outcome
+from providers.base import AccountRef, PostContent, Processing, Provider, PublishResult
+from providers.errors import AuthError, ProviderError, TransientError
+from storage import accounts
+from storage.db import Database
+from storage.models import Target
+from storage.secrets import SecretBox
+
+
+class Caller:
+    def __init__(
+        self, *, db: Database, secrets: SecretBox, media_dir: Path, timeout: float
+    ) -> None:
+        self._db = db
+        self._secrets = secrets
+        self._media_dir = media_dir
+        self.timeout = timeout
+
+    async def call(self, provider: Provider, target: Target, ref: AccountRef) -> Outcome:
+        """Publish; on an auth error refresh the credentials once and try again."""
+        try:
+            # Adapted to this platform (resized, converted, location removed), cached.
+            content = await prepare_for(target.post, ref, provider, self._media_dir)
+            return Outcome(result=await self._timed(provider, content, ref, target))
+        except AuthError as refused:
+            try:
+                fresh = await provider.refresh(ref)
+            except ProviderError:
+                return Outcome(error=refused)
+            await self._store_credentials(target, fresh)
+            ref = dataclasses.replace(ref, credentials=dict(fresh))
+            try:
+                return Outcome(result=await self._timed(provider, content, ref, target))
+            except ProviderError as exc:
+                return Outcome(error=exc)
+        except ProviderError as exc:
+            return Outcome(error=exc)
+
+    async def _timed(
+        self, provider: Provider, content: PostContent, ref: AccountRef, target: Target
+    ) -> PublishResult | Processing:
+        try:
+            return await asyncio.wait_for(
+                provider.publish(content, ref, target.idempotency_key), timeout=self.timeout
+            )
+        except TimeoutError as exc:
+            raise TransientError(
+                f"{provider.display_name} took longer than {self.timeout:.0f} s; the post may "
+                "or may not be out.",
+                ambiguous=True,
+            ) from exc
+
+    async def _store_credentials(self, target: Target, fresh: Mapping[str, Any]) -> None:
+        sealed = self._secrets.seal(fresh)
+        account = target.account
+        await self._db.run(
+            lambda s: accounts.update_credentials(s, account.user_id, account.id, sealed)
+        )

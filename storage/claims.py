@@ -1,0 +1,134 @@
+"""Claiming due targets: one look along the due index, a pick of what fits the worker's free
+slots, and one conditional UPDATE that moves the picks to `publishing` under a lease.
+
+The look reads plain (id, account, platform, time) tuples in queue order, so nothing is
+claimed that the worker would hand straight back (one account's backlog fills that
+account's slots and no more), and the same look says whether more is due beyond it and
+when the next target falls due, without a second walk along the index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage.models import (
+    Account,
+    AccountStatus,
+    Post,
+    PostMedia,
+    Target,
+    TargetStatus,
+    User,
+    UserStatus,
+)
+from storage.room import Hold, Room
+
+#: A claim looks at this many targets per slot it may fill: enough to find other accounts'
+#: work behind one busy account's next few posts, few enough to stay one short index range.
+SCAN_PER_SLOT = 4
+
+
+def claimable(hold: Hold) -> tuple[ColumnElement[bool], ...]:
+    """Queued targets whose account and owner may publish, outside `hold`."""
+    conditions: list[ColumnElement[bool]] = [
+        Target.status == TargetStatus.QUEUED,
+        Account.status == AccountStatus.ACTIVE,
+        User.status != UserStatus.BANNED,
+    ]
+    if hold.platforms:
+        conditions.append(Account.platform.not_in(sorted(hold.platforms)))
+    if hold.accounts:
+        conditions.append(Target.account_id.not_in(sorted(hold.accounts)))
+    return tuple(conditions)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claimed:
+    #: Claimed for the worker, earliest first, with post, media, owner and account loaded.
+    targets: list[Target]
+    #: Due targets the look saw but left, their platform or account being full.
+    left_behind: bool
+    #: The look ended on a due target: more may be due beyond it.
+    more: bool
+    #: When the earliest target seen that is not yet due falls due (None: none seen).
+    next_at: datetime | None
+
+
+async def claim_fitting(
+    session: AsyncSession, *, owner: str, now: datetime, lease: timedelta, room: Room
+) -> Claimed:
+    """Claim for `owner` the due targets, earliest first, that fit in `room`."""
+    if room.total <= 0:
+        return Claimed(targets=[], left_behind=False, more=False, next_at=None)
+    window = room.total * SCAN_PER_SLOT
+    # On PostgreSQL the rows looked at are locked (SKIP LOCKED) until commit, so concurrent
+    # workers look at other rows; the conditional UPDATE below is what makes a claim
+    # exclusive on either database.
+    look = (
+        select(Target.id, Target.account_id, Account.platform, Target.next_attempt_at)
+        .join(Account, Account.id == Target.account_id)
+        .join(User, User.id == Target.user_id)
+        .where(*claimable(room.hold))
+        .order_by(Target.next_attempt_at, Target.id)
+        .limit(window)
+        .with_for_update(of=Target, skip_locked=True)
+    )
+    rows: list[tuple[int, int, str, datetime]] = [
+        (int(r[0]), int(r[1]), str(r[2]), r[3]) for r in await session.execute(look)
+    ]
+    due = [(tid, account_id, platform) for tid, account_id, platform, at in rows if at <= now]
+    later = [at for *_, at in rows if at > now]
+    picked = room.pick(due)
+    targets = await _take(session, picked, owner=owner, now=now, lease=lease)
+    return Claimed(
+        targets=targets,
+        left_behind=len(picked) < len(due),
+        more=len(rows) == window and not later,
+        next_at=later[0] if later else None,
+    )
+
+
+async def _take(
+    session: AsyncSession, ids: list[int], *, owner: str, now: datetime, lease: timedelta
+) -> list[Target]:
+    if not ids:
+        return []
+    claimed_ids = list(
+        await session.scalars(
+            update(Target)
+            # coalesce() keeps the status test off the indexes: SQLite otherwise walked every
+            # queued target on (status, …) instead of looking the ids up (measured with a
+            # million queued: 189 ms a claim).
+            .where(Target.id.in_(ids), func.coalesce(Target.status, "") == TargetStatus.QUEUED)
+            .values(
+                status=TargetStatus.PUBLISHING,
+                lease_owner=owner,
+                lease_expires_at=now + lease,
+                attempts=Target.attempts + 1,
+            )
+            .returning(Target.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not claimed_ids:
+        return []
+    result = await session.scalars(
+        select(Target)
+        .where(Target.id.in_(claimed_ids))
+        .order_by(Target.next_attempt_at, Target.id)
+        .options(
+            joinedload(Target.account),
+            joinedload(Target.post).options(
+                joinedload(Post.user),
+                # Joined, not selectin: one statement less per claim (posts have few media).
+                joinedload(Post.media_links).joinedload(PostMedia.media),
+            ),
+        )
+        .execution_options(populate_existing=True)
+    )
+    return list(result.unique())
