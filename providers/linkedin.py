@@ -23,6 +23,14 @@ commentary in little text (providers/linkedin_text.py); 1 image as `content.medi
 byte ranges LinkedIn asks for, finalize, answer `Processing`; `poll` reads the video's status
 and creates the post once it is AVAILABLE. LinkedIn has no idempotency key: a post created
 twice is twice, though LinkedIn refuses an identical one as a duplicate (422).
+
+After publishing: `delete` is `DELETE /rest/posts/{urn}` (idempotent: a post already deleted
+answers 204 again); `edit` replaces the commentary with a Rest.li PARTIAL_UPDATE (`POST
+/rest/posts/{urn}`, `X-RestLi-Method: PARTIAL_UPDATE`, `{"patch": {"$set": {"commentary"}}}`),
+the only content the Posts API lets change: images, video and the link card stay as they went
+out. No lookup (no idempotency key, and reading the author's posts back needs scopes a
+member-only app can't have). `PublishResult.ref`: {"urn", "link" (the link card's source, or
+None), "parts": 1}.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import httpx
 
 from providers.base import (
     AccountRef,
+    AfterPublish,
     Limits,
     MediaFile,
     MediaKind,
@@ -52,7 +61,7 @@ from providers.base import (
 from providers.errors import AuthError, PermanentError
 from providers.linkedin_api import LinkedInApi
 from providers.linkedin_limits import LIMITS, VIDEO_POLL_INTERVAL, item_problems
-from providers.linkedin_text import escape_commentary, link_card
+from providers.linkedin_text import card_edit_problems, escape_commentary, link_card
 from providers.oauth import OAuthApp, OAuthClient, OAuthSpec, Token, as_credentials, token_of
 
 API_BASE_URL = "https://api.linkedin.com"
@@ -66,12 +75,16 @@ ORGANIZATION_SCOPES = (
     "r_organization_social",
     "rw_organization_admin",
 )
+#: Delete, and edit the commentary (a Rest.li PARTIAL_UPDATE); a post's media and link card
+#: can't be changed once it is out, and LinkedIn can't be asked whether a post is out.
+AFTER_PUBLISH = AfterPublish(can_delete=True, can_edit_text=True)
 
 
 class LinkedInProvider(Provider):
     platform: ClassVar[str] = "linkedin"
     display_name: ClassVar[str] = "LinkedIn"
     limits: Limits = LIMITS
+    after_publish = AFTER_PUBLISH
 
     def __init__(
         self,
@@ -210,6 +223,17 @@ class LinkedInProvider(Provider):
             problems.extend(item_problems(index, item))
         return problems
 
+    def validate_edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> list[Problem]:
+        problems = super().validate_edit(published, post, account, media_changed=media_changed)
+        return problems + card_edit_problems(published.ref, post.text, bool(post.media))
+
     # -- publishing -------------------------------------------------------------------------
 
     async def publish(
@@ -308,12 +332,48 @@ class LinkedInProvider(Provider):
         if content:
             body["content"] = content
         urn = await self._api.create_post(token, body, needs=needs)
-        return PublishResult(platform_id=urn, url=post_url(urn), ref={"urn": urn, "parts": 1})
+        article = (content or {}).get("article")
+        link = article.get("source") if isinstance(article, Mapping) else None
+        return PublishResult(
+            platform_id=urn, url=post_url(urn), ref={"urn": urn, "link": link, "parts": 1}
+        )
+
+    # -- after publishing -------------------------------------------------------------------
+
+    async def delete(self, published: PublishResult, account: AccountRef) -> None:
+        """DELETE the post; one already deleted (or never there) counts as deleted."""
+        urn = _urn_of(published)
+        await self._api.delete_post(_token(account), urn, needs=_permission(account))
+
+    async def edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> PublishResult:
+        """Replace the commentary (as little text); the media and link card stay."""
+        self.ensure_editable(published, post, account, media_changed=media_changed)
+        urn = _urn_of(published)
+        await self._api.update_commentary(
+            _token(account), urn, escape_commentary(post.text), needs=_permission(account)
+        )
+        return PublishResult(
+            platform_id=urn, url=published.url or post_url(urn), ref={**published.ref, "urn": urn}
+        )
 
 
 def post_url(urn: str) -> str:
     """The public link of a post (a share or ugcPost URN)."""
     return f"https://www.linkedin.com/feed/update/{urn}/"
+
+
+def _urn_of(published: PublishResult) -> str:
+    urn = str(published.ref.get("urn") or published.platform_id)
+    if not urn.startswith(("urn:li:share:", "urn:li:ugcPost:")):
+        raise PermanentError("Crier doesn't know which LinkedIn post this is.")
+    return urn
 
 
 def _scopes(scope: object) -> frozenset[str] | None:

@@ -21,7 +21,13 @@ from urllib.parse import quote
 import httpx
 
 from providers.errors import AuthError, PermanentError, RateLimited, TransientError
-from providers.http import raise_for_status, retry_after_seconds, sanitize, translate_network_errors
+from providers.http import (
+    raise_for_status,
+    retry_after_seconds,
+    safe_to_repeat,
+    sanitize,
+    translate_network_errors,
+)
 
 PLATFORM = "LinkedIn"
 #: Wait after a 429 that is not a daily limit ("infrastructure protection"), seconds.
@@ -225,6 +231,36 @@ class LinkedInApi:
             )
         return urn
 
+    async def delete_post(self, token: str, urn: str, *, needs: str) -> None:
+        """DELETE /rest/posts/{urn}: 204, also for a post already deleted (LinkedIn's deletes
+        are idempotent); a post LinkedIn never had answers 404, which counts as deleted too."""
+        try:
+            with safe_to_repeat(PLATFORM, "deleting"):
+                await self._call(
+                    "DELETE",
+                    f"{self._base}/rest/posts/{_encode(urn)}",
+                    token,
+                    headers={"X-RestLi-Method": "DELETE"},
+                    creates_post=True,
+                    needs=needs,
+                )
+        except PermanentError as exc:
+            if exc.http_status != 404:
+                raise
+
+    async def update_commentary(self, token: str, urn: str, commentary: str, *, needs: str) -> None:
+        """A Rest.li PARTIAL_UPDATE of the post's commentary (POST /rest/posts/{urn}); 204."""
+        with safe_to_repeat(PLATFORM, "editing"):
+            await self._call(
+                "POST",
+                f"{self._base}/rest/posts/{_encode(urn)}",
+                token,
+                headers={"X-RestLi-Method": "PARTIAL_UPDATE"},
+                json={"patch": {"$set": {"commentary": commentary}}},
+                creates_post=True,
+                needs=needs,
+            )
+
     # -- HTTP -----------------------------------------------------------------------------
 
     async def _call(
@@ -240,7 +276,8 @@ class LinkedInApi:
         **kwargs: Any,
     ) -> httpx.Response:
         """The one place requests go out and LinkedIn's errors come back as provider errors;
-        `needs` names the permission a 403 means is missing."""
+        `needs` names the permission a 403 means is missing; `creates_post` marks a request
+        whose lost answer leaves its effect unknown (creating, deleting or editing a post)."""
         sent: dict[str, str] = {}
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"

@@ -16,9 +16,13 @@ source and the text around it as the title.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import regex
+
+from providers.base import Problem, Severity
 
 #: Characters little text reserves (the docs' "Text" element).
 RESERVED = frozenset("\\|{}@[]()<>#*_~")
@@ -67,6 +71,27 @@ def link_card(text: str) -> dict[str, str] | None:
     if len(title) > MAX_TITLE:
         title = title[: MAX_TITLE - 1].rstrip() + "…"
     return {"source": url, "title": title}
+
+
+def card_source(text: str, has_media: bool) -> str | None:
+    """The link card a post of `text` gets: its source, or None (a post with media has none)."""
+    card = None if has_media else link_card(text)
+    return card["source"] if card else None
+
+
+def card_edit_problems(ref: Mapping[str, Any], text: str, has_media: bool) -> list[Problem]:
+    """An edit can change the commentary only: the link card a post went out with stays."""
+    if "link" not in ref:  # a result from before refs said: nothing to compare with
+        return []
+    before, after = ref.get("link"), card_source(text, has_media)
+    if after == before:
+        return []
+    message = (
+        f"LinkedIn can't change the link preview of a post that is out: it keeps showing {before}."
+        if before
+        else "LinkedIn can't add a link preview to a post that is out; the link stays in the text."
+    )
+    return [Problem(code="link_card_kept", message=message, severity=Severity.WARNING)]
 
 
 def _links(text: str) -> list[tuple[int, int, str]]:

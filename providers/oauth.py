@@ -1,7 +1,8 @@
 """OAuth 2.0 for platforms that connect by a login in the browser (X, LinkedIn, Pinterest,
-YouTube, Meta, TikTok), over `httpx-oauth`: the authorize URL, the code exchange with PKCE,
-and refresh. An adapter declares its `OAuthSpec`; the app's client id and secret come from
-settings (`OAuthApp`), so an adapter without them is simply not offered in /connect.
+YouTube, Meta, TikTok), over `httpx-oauth`: the authorize URL, the code exchange (with PKCE
+where the platform documents it), and refresh. An adapter declares its `OAuthSpec`; the
+app's client id and secret come from settings (`OAuthApp`), so an adapter without them is
+simply not offered in /connect.
 
 Tokens travel as `Token`, stored as an account's credentials (encrypted) by `as_credentials`
 and read back by `token_of`. A refresh answer without a new refresh token keeps the old one.
@@ -38,7 +39,8 @@ class OAuthSpec:
     authorize_url: str
     token_url: str
     scopes: tuple[str, ...]
-    #: PKCE (S256) on the authorize and token requests (X, Pinterest, TikTok).
+    #: PKCE (S256) on the authorize and token requests (X, YouTube/Google, TikTok; Pinterest
+    #: documents none, so its adapter sends none).
     pkce: bool = False
     #: How the token endpoint takes the app's credentials.
     token_auth: Literal["client_secret_basic", "client_secret_post"] = "client_secret_post"

@@ -20,6 +20,13 @@ Publishing (the text rule is in providers/pinterest_pins.py):
   failed) and, once it succeeded, creates the Pin from the video (`video_id`). The upload's
   signed form fields are never stored: the handle is just `{"media_id", "polls"}`.
 
+After publishing: `delete` is `DELETE /v5/pins/{id}` (a Pin already gone counts as
+deleted); `edit` is `PATCH /v5/pins/{id}` with the title, description, link and alt text by
+the same text rule (Pinterest marks Update Pin as a beta "not available to all apps": a
+refusal says so and suggests deleting and pinning again). The image or video can't be
+replaced; no lookup (Pinterest has no idempotency key and no way to find a Pin by one).
+`PublishResult.ref`: {"pin_id", "parts": 1}.
+
 Pinterest's answers become provider errors in providers/pinterest_errors.py.
 """
 
@@ -34,6 +41,7 @@ import httpx
 
 from providers.base import (
     AccountRef,
+    AfterPublish,
     Limits,
     MediaFile,
     PostContent,
@@ -45,11 +53,12 @@ from providers.base import (
     check_limits,
 )
 from providers.errors import AuthError, PermanentError, TransientError
-from providers.http import translate_network_errors
+from providers.http import safe_to_repeat, translate_network_errors
 from providers.oauth import OAuthApp, OAuthClient, OAuthSpec, Token, as_credentials, token_of
 from providers.pinterest_errors import (
     PLATFORM,
     json_of,
+    raise_for_pin_update,
     raise_for_pinterest,
     raise_for_upload,
 )
@@ -60,6 +69,7 @@ from providers.pinterest_pins import (
     pin_body,
     pin_problems,
     pin_text,
+    pin_update_body,
     video_source,
 )
 
@@ -76,12 +86,16 @@ MAX_BOARD_PAGES = 40
 #: Seconds between checks of a processing video; Pinterest advises none, so short at first
 #: (short clips are ready in seconds), then every half minute.
 POLL_DELAYS = (5.0, 10.0, 20.0, 30.0)
+#: Delete a Pin, and change its title, description, link and alt text (`PATCH`); its image
+#: or video can't be replaced, and Pinterest can't be asked whether a Pin is out.
+AFTER_PUBLISH = AfterPublish(can_delete=True, can_edit_text=True)
 
 
 class PinterestProvider(Provider):
     platform: ClassVar[str] = "pinterest"
     display_name: ClassVar[str] = "Pinterest"
     limits: Limits = LIMITS
+    after_publish = AFTER_PUBLISH
 
     def __init__(
         self,
@@ -123,6 +137,18 @@ class PinterestProvider(Provider):
     def text_length(self, text: str, account: AccountRef) -> int:
         """The description's length: what `limits.max_text` (500) applies to."""
         return len(pin_text(text).description)
+
+    def validate_edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> list[Problem]:
+        """An edit keeps the Pin's image or video, so a post without media is no problem."""
+        problems = super().validate_edit(published, post, account, media_changed=media_changed)
+        return [p for p in problems if p.code != "media_required" or media_changed]
 
     # -- connecting -------------------------------------------------------------------------
 
@@ -241,6 +267,47 @@ class PinterestProvider(Provider):
             ref={"pin_id": pin_id, "parts": 1},
         )
 
+    # -- after publishing -------------------------------------------------------------------
+
+    async def delete(self, published: PublishResult, account: AccountRef) -> None:
+        """`DELETE /v5/pins/{id}` (204); a Pin already gone (404, code 50) counts as deleted."""
+        pin_id = _pin_id(published)
+        try:
+            with safe_to_repeat(PLATFORM, "deleting"):
+                await self._call(
+                    "DELETE", f"{self._api}/pins/{pin_id}", _token(account), creates_post=True
+                )
+        except PermanentError as exc:
+            if exc.http_status != 404:
+                raise
+
+    async def edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> PublishResult:
+        """`PATCH /v5/pins/{id}` with the Pin's text fields (providers/pinterest_pins.py)."""
+        self.ensure_editable(published, post, account, media_changed=media_changed)
+        pin_id = _pin_id(published)
+        with safe_to_repeat(PLATFORM, "editing"):
+            response = await self._call(
+                "PATCH",
+                f"{self._api}/pins/{pin_id}",
+                _token(account),
+                creates_post=True,
+                refusal=raise_for_pin_update,
+                json=pin_update_body(post),
+            )
+        json_of(response)
+        return PublishResult(
+            platform_id=pin_id,
+            url=published.url or f"{self._web}/pin/{pin_id}/",
+            ref={**published.ref, "pin_id": pin_id, "parts": 1},
+        )
+
     async def _upload_video(self, token: str, item: MediaFile) -> str:
         """Register the upload and send the file; returns the media id to poll."""
         if item.path is None:
@@ -310,9 +377,12 @@ class PinterestProvider(Provider):
         token: str,
         *,
         creates_post: bool = False,
+        refusal: Callable[[httpx.Response, str], None] = raise_for_pinterest,
         **kwargs: Any,
     ) -> httpx.Response:
-        """The one place API requests go out and errors come back as provider errors."""
+        """The one place API requests go out and errors come back as provider errors
+        (`refusal` reads the error answer; `creates_post`: a lost answer leaves the effect of
+        the request unknown)."""
         headers = {"Authorization": f"Bearer {token}"}
         try:
             with translate_network_errors(PLATFORM):
@@ -325,7 +395,7 @@ class PinterestProvider(Provider):
                 ) from exc
             raise
         if response.status_code >= 400:
-            raise_for_pinterest(response, token)
+            refusal(response, token)
         return response
 
 
@@ -339,6 +409,13 @@ def _processing(handle: Mapping[str, Any]) -> Processing:
         retry_after=POLL_DELAYS[min(polls, len(POLL_DELAYS) - 1)],
         stage="processing the video",
     )
+
+
+def _pin_id(published: PublishResult) -> str:
+    pin_id = str(published.ref.get("pin_id") or published.platform_id)
+    if not pin_id.isdigit():
+        raise PermanentError("Crier doesn't know which Pin this is.")
+    return pin_id
 
 
 def _board_id(account: AccountRef) -> str:

@@ -4,6 +4,8 @@ limit headers, and the XML errors of the S3 bucket videos are uploaded to.
 - 401 -> AuthError; 403 about the token (a missing scope, code 3) or without a body ->
   AuthError; any other 403 (a board the account may not pin to, code 7; an app with Trial
   access pinning in production, code 29) -> PermanentError saying what would help.
+- Updating a Pin (a beta endpoint): a 403 not about the token -> PermanentError saying the
+  app may not update Pins.
 - 429 -> RateLimited, waiting Retry-After, else `x-ratelimit-reset` (seconds, or an epoch
   time), else a minute; a 429 whose message says "spam" is Pinterest refusing the Pin ->
   PermanentError.
@@ -78,6 +80,22 @@ def raise_for_pinterest(response: httpx.Response, token: str) -> None:
     if status == 403 and code is not None and code not in AUTH_CODES:
         raise PermanentError(_refusal(said), http_status=status)
     raise_for_status(response, platform=PLATFORM, reason=message, secrets=[token])
+
+
+def raise_for_pin_update(response: httpx.Response, token: str) -> None:
+    """Like `raise_for_pinterest`, for `PATCH /v5/pins/{id}`: Update Pin is in beta and "not
+    available to all apps", so a 403 that is not about the token means this app may not
+    update Pins, and signing in again would not help."""
+    code, message = _error_of(response)
+    if response.status_code == 403 and code not in AUTH_CODES:
+        said = sanitize(message or "", [token])
+        detail = f" ({said})" if said else ""
+        raise PermanentError(
+            f"Pinterest didn't let Crier change the Pin{detail}. Updating Pins is in beta at "
+            "Pinterest and not open to every app; delete the Pin and post it again instead.",
+            http_status=403,
+        )
+    raise_for_pinterest(response, token)
 
 
 def _refusal(said: str) -> str:

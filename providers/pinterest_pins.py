@@ -255,5 +255,20 @@ def pin_body(post: PostContent, board_id: str, media_source: dict[str, Any]) -> 
     return body
 
 
+def pin_update_body(post: PostContent) -> dict[str, Any]:
+    """The JSON of `PATCH /v5/pins/{id}` (PinUpdate) for an edit: title, description and
+    link by the same rule as a new Pin, a field the new text lacks set to null (cleared);
+    the alt text only when the post carries its media (otherwise it stays as it is)."""
+    text = pin_text(post.text)
+    body: dict[str, Any] = {
+        "title": text.title or None,
+        "description": text.description or None,
+        "link": text.link,
+    }
+    if post.media:
+        body["alt_text"] = alt_text_of(post.media)
+    return body
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")

@@ -11,6 +11,9 @@ Publishing: media first (providers/x_media.py), then `POST /2/tweets` with `text
 idempotency key; it refuses the same text twice (403, "duplicate content"), which Crier
 reports rather than retries.
 
+After publishing (providers/x_after.py): delete every post of a thread; edit the text in the
+first 30 minutes (X Premium accounts only); no lookup.
+
 Two phases: a video or GIF is still processing after FINALIZE, so `publish` answers
 `Processing` with a handle and `poll` asks X (STATUS) until it has succeeded, then sets the
 alt text and creates the posts. The handle (`XProgress`) says which files X has and which
@@ -31,6 +34,7 @@ import httpx
 
 from providers.base import (
     AccountRef,
+    AfterPublish,
     Limits,
     PostContent,
     Problem,
@@ -42,6 +46,14 @@ from providers.base import (
 )
 from providers.errors import AuthError, PermanentError, RateLimited, TransientError
 from providers.oauth import OAuthApp, OAuthClient, OAuthSpec, Token, as_credentials
+from providers.x_after import (
+    NOT_PREMIUM,
+    Stored,
+    delete_posts,
+    edit_posts,
+    edit_window_problems,
+    published_ref,
+)
 from providers.x_api import API_BASE_URL, DUPLICATE, PLATFORM, XApi
 from providers.x_limits import is_premium, x_limits, x_problems
 from providers.x_media import CHUNK_SIZE, Upload, check, set_alt_text, upload
@@ -53,6 +65,10 @@ SCOPES: Final = ("tweet.read", "tweet.write", "users.read", "media.write", "offl
 #: Look again this soon after a failure that may pass, once progress is saved.
 RETRY_AFTER: Final = 30.0
 HANDLE_VERSION: Final = 1
+#: Delete always; edit the text where the account is X Premium (`after_publish_for`); the
+#: media of a post that is out can't be changed, and X can't be asked whether a post is out.
+AFTER_PUBLISH: Final = AfterPublish(can_delete=True, can_edit_text=True)
+NO_EDIT: Final = AfterPublish(can_delete=True)
 
 
 @dataclass
@@ -118,6 +134,7 @@ class XProvider(Provider):
         self.oauth_app = oauth_app
         self.limits = x_limits(plan)
         self._premium_limits = x_limits(plan, premium=True)
+        self.after_publish = AFTER_PUBLISH
 
     # -- connecting ---------------------------------------------------------------------------
 
@@ -163,6 +180,25 @@ class XProvider(Provider):
         if any(p.code == "empty" for p in problems):
             return problems
         return [*problems, *x_problems(post)]
+
+    def after_publish_for(self, account: AccountRef) -> AfterPublish:
+        """Editing posts is an X Premium feature."""
+        return AFTER_PUBLISH if is_premium(account.config) else NO_EDIT
+
+    def validate_edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> list[Problem]:
+        """The shared checks, X's edit window and edit count, and why a non-Premium account
+        can't edit at all."""
+        if not is_premium(account.config):
+            return [Problem(code="no_edit", message=NOT_PREMIUM)]
+        problems = super().validate_edit(published, post, account, media_changed=media_changed)
+        return [*problems, *edit_window_problems(published, post, self._now())]
 
     # -- publishing ---------------------------------------------------------------------------
 
@@ -230,10 +266,11 @@ class XProvider(Provider):
                 handle=progress.to_handle(), retry_after=wait, stage=_posting_stage(progress, post)
             )
         first = progress.posted[0]
+        media_ids = [m.id for m in progress.media]
         return PublishResult(
             platform_id=first,
             url=_post_url(account, first),
-            ref={"post_ids": list(progress.posted), "parts": len(progress.posted)},
+            ref=published_ref(progress.posted, media_ids, post, self._now()),
         )
 
     async def _create_posts(
@@ -261,6 +298,29 @@ class XProvider(Provider):
                 )
             progress.posted.append(post_id)
             saved.changed = True
+
+    # -- after publishing (providers/x_after.py) ----------------------------------------------
+
+    async def delete(self, published: PublishResult, account: AccountRef) -> None:
+        await delete_posts(self._api(_token(account)), published)
+
+    async def edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> PublishResult:
+        """Edit the text of each post of the thread that changed (X Premium, in the first
+        30 minutes); the original id stays, the link goes to the latest version."""
+        self.ensure_editable(published, post, account, media_changed=media_changed)
+        stored: Stored = await edit_posts(self._api(_token(account)), published, post)
+        return PublishResult(
+            platform_id=published.platform_id,
+            url=_post_url(account, stored.post_ids[0]),
+            ref=stored.ref(),
+        )
 
     def _api(self, access_token: str) -> XApi:
         return XApi(self._http, access_token, base_url=self._api_base_url, now=self._now)

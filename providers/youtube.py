@@ -26,6 +26,11 @@ The handle, stored on the target (JSON, never a secret token):
      "short": false}
     {"stage": "processing", "video_id": "<id>", "short": false, "looks": <videos.list reads>}
 
+After publishing (providers/youtube_manage.py): `delete` is videos.delete; `edit` sets a new
+title and description with videos.update (the category, tags and languages read back and
+kept); both need the `youtube.force-ssl` scope, which Crier asks for at sign-in. The video
+can't be replaced; no lookup. `PublishResult.ref`: {"video_id", "parts": 1}.
+
 The session URI is no token, but whoever holds it can finish this one upload into the
 channel while Google keeps the session (about a week), so it is treated as half a secret:
 redacted from every error message, and dropped from the handle as soon as the upload is
@@ -43,6 +48,7 @@ import httpx
 
 from providers.base import (
     AccountRef,
+    AfterPublish,
     Limits,
     PostContent,
     Problem,
@@ -65,6 +71,15 @@ from providers.youtube_limits import (
     title_length,
     video_of,
     video_url,
+)
+from providers.youtube_manage import (
+    AFTER_PUBLISH,
+    MANAGE_SCOPE,
+    RECONNECT,
+    delete_video,
+    may_manage,
+    update_snippet,
+    video_id_of,
 )
 from providers.youtube_upload import DEFAULT_CHUNK, ResumableUpload, SessionGone, Uploaded
 from providers.youtube_video import POLL_DEFAULT, processing_outcome
@@ -112,7 +127,9 @@ class YouTubeProvider(Provider):
         self._spec = OAuthSpec(
             authorize_url=f"{auth_base_url.rstrip('/')}/o/oauth2/v2/auth",
             token_url=f"{token_base_url.rstrip('/')}/token",
-            scopes=(UPLOAD_SCOPE, READONLY_SCOPE),
+            # Upload and read; managing videos (delete, edit) is optional on Google's consent
+            # screen: without it, publishing still works.
+            scopes=(UPLOAD_SCOPE, READONLY_SCOPE, MANAGE_SCOPE),
             pkce=True,
             token_auth="client_secret_post",
             # A refresh token comes back only with offline access, and on a repeated sign-in
@@ -132,6 +149,52 @@ class YouTubeProvider(Provider):
     def text_length(self, text: str, account: AccountRef) -> int:
         """The title's length: what `max_text` limits (the rest is the description)."""
         return title_length(text)
+
+    def after_publish_for(self, account: AccountRef) -> AfterPublish:
+        """Delete and edit need the permission to manage videos (providers/youtube_manage)."""
+        return AFTER_PUBLISH if may_manage(account.credentials) else AfterPublish()
+
+    def validate_edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> list[Problem]:
+        """An edit keeps the video that is out, so a post without it is no problem."""
+        if not may_manage(account.credentials):
+            return [Problem(code="no_edit", message=RECONNECT.format(what="edit"))]
+        problems = super().validate_edit(published, post, account, media_changed=media_changed)
+        return [p for p in problems if p.code != "media_required" or media_changed]
+
+    # -- after publishing (providers/youtube_manage.py) ---------------------------------------
+
+    async def delete(self, published: PublishResult, account: AccountRef) -> None:
+        """videos.delete; a video already gone counts as deleted."""
+        if not may_manage(account.credentials):
+            raise PermanentError(RECONNECT.format(what="delete"))
+        await delete_video(self._google, self._api_base, _token(account), video_id_of(published))
+
+    async def edit(
+        self,
+        published: PublishResult,
+        post: PostContent,
+        account: AccountRef,
+        *,
+        media_changed: bool = False,
+    ) -> PublishResult:
+        """New title and description (the first line and the rest), by videos.update."""
+        self.ensure_editable(published, post, account, media_changed=media_changed)
+        video_id = video_id_of(published)
+        await update_snippet(
+            self._google, self._api_base, _token(account), video_id, metadata_of(post)
+        )
+        return PublishResult(
+            platform_id=video_id,
+            url=published.url or video_url(video_id, short=False),
+            ref={**published.ref, "video_id": video_id, "parts": 1},
+        )
 
     async def accounts_for(self, token: Token) -> list[VerifiedAccount]:
         """Every channel the Google login reaches (usually one: a brand account is picked on

@@ -16,6 +16,7 @@ TOKEN = "AQV-SECRET-linkedin-access-token-0123456789"
 API = "https://api.linkedin.com"
 MEMBER = "urn:li:person:m1Xy9"
 POST_URN = "urn:li:share:7300000000000000042"
+ENCODED = "urn%3Ali%3Ashare%3A7300000000000000042"
 IMAGE_URN = "urn:li:image:D4E10AQHk1"
 UPLOAD_URL = "https://www.linkedin.com/dms-uploads/sp/D4E10AQHk1/feedshare-uploadedImage/0"
 
@@ -97,6 +98,41 @@ class LinkedInCase(ContractCase):
             )
         status = {"server": 504, "rejected": 422}[kind]
         return httpx.Response(status, json={"status": status, "message": message})
+
+    # -- after publishing: delete and edit the commentary ----------------------------------
+
+    def mock_delete(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception | None = None
+    ) -> None:
+        route = router.delete(f"{API}/rest/posts/{ENCODED}")
+        if isinstance(answer, Exception):
+            route.mock(side_effect=answer)
+        else:
+            route.mock(return_value=answer or httpx.Response(204))
+
+    def gone_response(self) -> httpx.Response:
+        # LinkedIn's deletes are idempotent: a post already deleted answers 204 again (a post
+        # it never had answers 404, which the unit tests cover).
+        return httpx.Response(204)
+
+    def deleted(self, router: respx.MockRouter) -> bool:
+        return any(
+            call.request.method == "DELETE"
+            and call.request.url.raw_path.decode() == f"/rest/posts/{ENCODED}"
+            and call.request.headers.get("x-restli-method") == "DELETE"
+            for call in router.calls
+        )
+
+    def mock_edit(self, router: respx.MockRouter) -> None:
+        router.post(f"{API}/rest/posts/{ENCODED}").mock(return_value=httpx.Response(204))
+
+    def edited_to(self, router: respx.MockRouter, text: str) -> bool:
+        return any(
+            call.request.url.raw_path.decode() == f"/rest/posts/{ENCODED}"
+            and call.request.headers.get("x-restli-method") == "PARTIAL_UPDATE"
+            and json.loads(call.request.content) == {"patch": {"$set": {"commentary": text}}}
+            for call in router.calls
+        )
 
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
         for call in router.calls:

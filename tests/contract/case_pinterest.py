@@ -40,6 +40,7 @@ class PinterestCase(ContractCase):
         fake.add_board("Recipes")
         fake.issue_token(token=TOKEN)
         router.route(host="api.pinterest.com").mock(side_effect=fake)
+        self.fake = fake
         return fake
 
     def mock_success(self, router: respx.MockRouter) -> None:
@@ -75,6 +76,35 @@ class PinterestCase(ContractCase):
             "rejected": (400, 1, message),
         }[kind]
         return httpx.Response(status, json={"code": code, "message": text})
+
+    # -- after publishing: delete, and edit the Pin's text (the fake does both) -------------
+
+    def mock_delete(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception | None = None
+    ) -> None:
+        # Without an answer the fake deletes (its route comes with `mock_success`).
+        if answer is None:
+            return
+        route = router.delete(url__regex=rf"^{API}/pins/\d+$")
+        if isinstance(answer, Exception):
+            route.mock(side_effect=answer)
+        else:
+            route.mock(return_value=answer)
+
+    def gone_response(self) -> httpx.Response:
+        return httpx.Response(404, json={"code": 50, "message": "Pin not found."})
+
+    def deleted(self, router: respx.MockRouter) -> bool:
+        asked = any(call.request.method == "DELETE" for call in router.calls)
+        return asked and not self.fake.pins
+
+    def mock_edit(self, router: respx.MockRouter) -> None:
+        return None  # the fake updates Pins
+
+    def edited_to(self, router: respx.MockRouter, text: str) -> bool:
+        return [p.description for p in self.fake.pins] == [text] and any(
+            call.request.method == "PATCH" for call in router.calls
+        )
 
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
         return any(

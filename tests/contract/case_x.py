@@ -41,6 +41,7 @@ class XCase(ContractCase):
         fake = FakeX()
         fake.issue_token(fake.add_user("crier_test"), token=TOKEN)
         router.route(host="api.x.com").mock(side_effect=fake)
+        self.fake = fake
         return fake
 
     def mock_success(self, router: respx.MockRouter) -> None:
@@ -105,6 +106,38 @@ class XCase(ContractCase):
                 "type": "https://api.x.com/2/problems/invalid-request",
             },
         )
+
+    # -- after publishing: delete (editing is for X Premium accounts; this one is not) ------
+
+    def mock_delete(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception | None = None
+    ) -> None:
+        # Without an answer the fake deletes (its route comes with `mock_success`).
+        if answer is None:
+            return
+        route = router.delete(url__regex=rf"^{API}/2/tweets/\d+$")
+        if isinstance(answer, Exception):
+            route.mock(side_effect=answer)
+        else:
+            route.mock(return_value=answer)
+
+    def gone_response(self) -> httpx.Response:
+        return httpx.Response(
+            404,
+            json={
+                "title": "Not Found Error",
+                "detail": "Could not find tweet with id: [1].",
+                "type": "https://api.x.com/2/problems/resource-not-found",
+                "status": 404,
+            },
+        )
+
+    def deleted(self, router: respx.MockRouter) -> bool:
+        asked = any(
+            call.request.method == "DELETE" and call.request.url.path.startswith("/2/tweets/")
+            for call in router.calls
+        )
+        return asked and not self.fake.posts
 
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
         for call in router.calls:

@@ -4,6 +4,7 @@ last byte: its success makes the video."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -120,6 +121,47 @@ class YouTubeCase(ContractCase):
         if kind == "server":
             return google_error(503, "backendError", message)
         return google_error(400, "invalidVideoMetadata", message)
+
+    # -- after publishing: videos.delete, and videos.update of the snippet -----------------
+
+    def mock_delete(
+        self, router: respx.MockRouter, answer: httpx.Response | Exception | None = None
+    ) -> None:
+        route = router.delete(VIDEOS_URL, params={"id": VIDEO_ID})
+        if isinstance(answer, Exception):
+            route.mock(side_effect=answer)
+        else:
+            route.mock(return_value=answer or httpx.Response(204))
+
+    def gone_response(self) -> httpx.Response:
+        return google_error(
+            404, "videoNotFound", "The video that you are trying to delete cannot be found."
+        )
+
+    def deleted(self, router: respx.MockRouter) -> bool:
+        return any(
+            call.request.method == "DELETE" and call.request.url.params.get("id") == VIDEO_ID
+            for call in router.calls
+        )
+
+    def mock_edit(self, router: respx.MockRouter) -> None:
+        video = video_json("processed")
+        video["snippet"] = {**video["snippet"], "categoryId": "22"}  # type: ignore[dict-item]
+        router.get(VIDEOS_URL, params={"part": "snippet", "id": VIDEO_ID}).mock(
+            return_value=httpx.Response(200, json={"items": [video]})
+        )
+        router.put(VIDEOS_URL, params={"part": "snippet"}).mock(
+            return_value=httpx.Response(200, json=video)
+        )
+
+    def edited_to(self, router: respx.MockRouter, text: str) -> bool:
+        return any(
+            call.request.method == "PUT"
+            and call.request.url.path == "/youtube/v3/videos"
+            and json.loads(call.request.content)
+            == {"id": VIDEO_ID, "snippet": {"categoryId": "22", "title": text, "description": ""}}
+            for call in router.calls
+        )
 
     def sent_alt_text(self, router: respx.MockRouter, alt: str) -> bool:
         return False  # YouTube takes no photos, so no alt text

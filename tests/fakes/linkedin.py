@@ -6,8 +6,8 @@ and Posts APIs) and keeps what they change: sign-ins and their scopes, pages and
 uploaded images, videos uploaded in 4 MB parts and processed over several polls, and posts.
 It checks what LinkedIn checks — the version headers, the token and its scopes, the right to
 post as a page, commentary length (little text read as LinkedIn reads it), 2-20 images,
-ready media, video sizes and parts, duplicates, a per-member daily limit — and answers with
-LinkedIn's error shapes::
+ready media, video sizes and parts, duplicates, a per-member daily limit; deleting and
+editing posts (tests/fakes/linkedin_posts.py) — and answers with LinkedIn's error shapes::
 
     fake = FakeLinkedIn()
     alice = fake.add_member("Alice", "Smith")
@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 
 from tests.fakes.linkedin_content import ContentRoutes
+from tests.fakes.linkedin_posts import PostRoutes
 from tests.fakes.linkedin_state import (
     INVALID_TOKEN,
     Failure,
@@ -53,7 +54,7 @@ PART_SIZE = 4 * 1024 * 1024
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-class FakeLinkedIn(ContentRoutes):
+class FakeLinkedIn(ContentRoutes, PostRoutes):
     def __init__(
         self,
         *,
@@ -90,6 +91,7 @@ class FakeLinkedIn(ContentRoutes):
         self.images: dict[str, FakeImage] = {}
         self.videos: dict[str, FakeVideo] = {}
         self.posts: list[FakePost] = []
+        self.deleted_posts: set[str] = set()
         self.requests: list[RecordedRequest] = []
         self._failures: dict[str, list[Failure]] = {}
         self._ids = itertools.count(7_300_000_000_000_000_001)
@@ -219,6 +221,8 @@ class FakeLinkedIn(ContentRoutes):
         }
         if request.method == "GET" and path.startswith("/rest/videos/"):
             return self._video(grant, path.removeprefix("/rest/videos/"))
+        if path.startswith("/rest/posts/"):
+            return self._post_entity(request, grant, path.removeprefix("/rest/posts/"))
         handler = route.get((request.method, path))
         if handler is None:
             return error(404, f"No resource found at {path}", "RESOURCE_NOT_FOUND")

@@ -9,7 +9,8 @@ scopes per endpoint (403 code 3), bearer tokens (401 code 2), PinCreate's field 
 and really of that type, carousels of 2 to 5 images, a video Pin only from an upload that
 succeeded and with a cover, `page_size` 1-250 with `bookmark` paging, and the per-user
 write rate limit (429 code 8 with `x-ratelimit-*` headers); an app with Trial access
-creates no Pins in production (403 code 29). An upload moves registered ->
+creates no Pins in production (403 code 29). Updating and deleting Pins is in
+tests/fakes/pinterest_pins.py. An upload moves registered ->
 processing (`processing_polls` reads of `GET /v5/media/{id}`) -> succeeded, or failed when
 the file is not an MP4/MOV container. Use it as `httpx.MockTransport(fake)` or a respx side
 effect; every request it saw is in `requests`.
@@ -30,6 +31,7 @@ import httpx
 
 from tests.fakes.pinterest_oauth import ALL_SCOPES, FakePinterestOAuth
 from tests.fakes.pinterest_oauth import error as _error
+from tests.fakes.pinterest_pins import PinRoutes
 from tests.fakes.pinterest_storage import UPLOAD_URL, FakeStorage
 
 API_URL = "https://api.pinterest.com"
@@ -95,7 +97,7 @@ class FakeMedia:
         return "failed" if self.failed or data[4:8] != b"ftyp" else "succeeded"
 
 
-class FakePinterest:
+class FakePinterest(PinRoutes):
     def __init__(
         self,
         *,
@@ -108,6 +110,7 @@ class FakePinterest:
         continuous_refresh: bool = True,
         write_limit: tuple[int, float] = (100, 60.0),
         trial_access: bool = False,
+        pin_updates: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.oauth = FakePinterestOAuth(
@@ -123,6 +126,8 @@ class FakePinterest:
         self.write_limit = write_limit
         #: An app with Trial access: it may not create Pins in production (403 code 29).
         self.trial_access = trial_access
+        #: The app is in Pinterest's Update Pin beta (PATCH /v5/pins/{id}).
+        self.pin_updates = pin_updates
         self.clock = clock
         self.boards: list[FakeBoard] = []
         self.pins: list[FakePin] = []
@@ -193,6 +198,8 @@ class FakePinterest:
                 or self._throttle()
                 or self._register(request)
             )
+        if request.url.path.startswith("/v5/pins/"):
+            return self._pin_entity(request, scopes)
         if request.method == "GET" and request.url.path.startswith("/v5/media/"):
             return self._needs(scopes, "pins:read") or self._media(request)
         return _error(404, 404, "Not found.")

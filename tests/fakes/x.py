@@ -9,7 +9,8 @@ endpoint, rotating refresh tokens, two-hour access tokens, scopes, 5 MB images, 
 512 MB videos, up to 1,000 append segments, alt text of at most 1,000 characters, four
 photos or one video or GIF per post, 280 weighted characters (25,000 for X Premium), no
 duplicate text, the `POST /2/tweets` rate limit per user (100 per 15 minutes), and media
-that must have finished processing before a post may carry it.
+that must have finished processing before a post may carry it. Posts, their edits and their
+deletion are in tests/fakes/x_posts.py.
 
 Shapes that X does not document exactly are marked "assumed" below (the bodies themselves
 are built in tests/fakes/x_wire.py). Use it as `httpx.MockTransport(fake)`, as a respx side
@@ -32,7 +33,8 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from tests.fakes.x_wire import invalid, multipart, oauth_error, problem, weighted_length
+from tests.fakes.x_posts import FakePost, XPosts
+from tests.fakes.x_wire import invalid, multipart, oauth_error, problem
 
 MB = 1024 * 1024
 SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
@@ -72,15 +74,6 @@ class FakeMedia:
 
 
 @dataclass
-class FakePost:
-    id: str
-    author_id: str
-    text: str
-    media_ids: list[str]
-    in_reply_to: str | None
-
-
-@dataclass
 class _Failure:
     answer: Answer
     #: Handle the request before answering (a lost answer).
@@ -96,7 +89,7 @@ class _Grant:
     expires_at: float = 0.0
 
 
-class FakeX:
+class FakeX(XPosts):
     def __init__(
         self,
         *,
@@ -118,6 +111,7 @@ class FakeX:
         self.users: dict[str, FakeUser] = {}
         self.media: dict[str, FakeMedia] = {}
         self.posts: list[FakePost] = []
+        self.versions: dict[str, FakePost] = {}
         self.requests: list[httpx.Request] = []
         self._access: dict[str, _Grant] = {}
         self._refresh: dict[str, _Grant] = {}
@@ -171,6 +165,9 @@ class FakeX:
 
     def calls(self, route: str) -> list[httpx.Request]:
         return [r for r in self.requests if _route(r)[0] == route]
+
+    def _new_id(self) -> str:
+        return str(next(self._ids))
 
     def post_url(self, post: FakePost) -> str:
         return f"https://x.com/{self.users[post.author_id].username}/status/{post.id}"
@@ -344,59 +341,6 @@ class FakeX:
             200, json={"data": {"id": media.id, "associated_metadata": body["metadata"]}}
         )
 
-    def _create_post(
-        self, request: httpx.Request, user: FakeUser, _: dict[str, str]
-    ) -> httpx.Response:
-        limit, window = self.posts_per_window
-        hits = self._hits.setdefault(user.id, deque())
-        now = self.clock()
-        while hits and hits[0] <= now - window:
-            hits.popleft()
-        reset = int((hits[0] if hits else now) + window)
-        headers = {"x-rate-limit-limit": str(limit), "x-rate-limit-reset": str(reset)}
-        if len(hits) >= limit:
-            headers["x-rate-limit-remaining"] = "0"
-            return problem(429, "Too Many Requests", "Too Many Requests", headers=headers)
-        body = json.loads(request.content)
-        text = str(body.get("text") or "")
-        media_ids = [str(m) for m in (body.get("media") or {}).get("media_ids", [])]
-        reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
-        refused = self._refuse(user, text, media_ids, reply_to)
-        if refused is not None:
-            return refused
-        post = FakePost(str(next(self._ids)), user.id, text, media_ids, reply_to)
-        self.posts.append(post)
-        hits.append(now)
-        headers["x-rate-limit-remaining"] = str(limit - len(hits))
-        data = {"id": post.id, "text": text, "edit_history_tweet_ids": [post.id]}
-        return httpx.Response(201, json={"data": data}, headers=headers)
-
-    def _refuse(
-        self, user: FakeUser, text: str, media_ids: list[str], reply_to: str | None
-    ) -> httpx.Response | None:
-        if not text and not media_ids:
-            return invalid("Post text is required unless media is attached.")  # assumed
-        limit = 280 if user.subscription_type == "None" else 25_000
-        if weighted_length(text) > limit:
-            return invalid("Your Tweet text is too long.")  # assumed
-        media = [self.media.get(m) for m in media_ids]
-        if any(m is None or m.owner != user.id or m.state != "succeeded" for m in media):
-            return invalid("Your media IDs are invalid.")
-        kinds = [m.category for m in media if m is not None]
-        if len(kinds) > 4 or (len(kinds) > 1 and set(kinds) != {"tweet_image"}):
-            return invalid("Posts take up to 4 photos, or 1 video, or 1 GIF.")  # assumed
-        if reply_to is not None and not any(p.id == reply_to for p in self.posts):
-            return problem(
-                403,
-                "Forbidden",
-                "You attempted to reply to a Tweet that is deleted or not visible to you.",
-            )
-        if text and any(p.author_id == user.id and p.text == text for p in self.posts):
-            return problem(
-                403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
-            )
-        return None
-
     def _media_json(self, media: FakeMedia) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": media.id,
@@ -426,14 +370,19 @@ _ROUTES: dict[str, tuple[Callable[..., httpx.Response], str]] = {
     "POST /2/media/upload/{id}/finalize": (FakeX._finalize, "media.write"),
     "POST /2/media/metadata": (FakeX._metadata, "media.write"),
     "POST /2/tweets": (FakeX._create_post, "tweet.write"),
+    "DELETE /2/tweets/{id}": (FakeX._delete_post, "tweet.write"),
 }
 _MEDIA_PATH = re.compile(r"/2/media/upload/(\d+)/(append|finalize)")
+_POST_PATH = re.compile(r"/2/tweets/(\d+)")
 
 
 def _route(request: httpx.Request) -> tuple[str, dict[str, str]]:
     match = _MEDIA_PATH.fullmatch(request.url.path)
     if match:
         return f"{request.method} /2/media/upload/{{id}}/{match[2]}", {"id": match[1]}
+    match = _POST_PATH.fullmatch(request.url.path)
+    if match:
+        return f"{request.method} /2/tweets/{{id}}", {"id": match[1]}
     return f"{request.method} {request.url.path}", {}
 
 

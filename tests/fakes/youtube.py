@@ -1,8 +1,8 @@
 """A stateful fake of the YouTube Data API v3 as a publisher uses it, for tests over httpx.
 
-It serves `channels.list` (mine=true), `videos.insert` over the resumable upload protocol
-and `videos.list`, plus Google's token endpoint (tests/fakes/google_oauth.py), and follows
-their documentation:
+It serves `channels.list` (mine=true), `videos.insert` over the resumable upload protocol,
+`videos.list`, and `videos.delete` and `videos.update` (tests/fakes/youtube_manage.py), plus
+Google's token endpoint (tests/fakes/google_oauth.py), and follows their documentation:
 
 - every call needs a valid access token with a scope the method accepts (401 authError,
   403 insufficientPermissions), and costs quota (videos.insert 1,600 units, a list 1) from
@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 
 from tests.fakes.google_oauth import FakeGoogleOAuth, Grant
+from tests.fakes.youtube_manage import ManageRoutes
 from tests.fakes.youtube_shapes import (
     FakeChannel,
     FakeSession,
@@ -55,7 +56,7 @@ CHUNK_ALIGN = 256 * 1024
 MAX_SIZE = 274_877_906_944
 
 
-class FakeYouTube:
+class FakeYouTube(ManageRoutes):
     def __init__(
         self,
         *,
@@ -133,6 +134,8 @@ class FakeYouTube:
             ("POST", "/upload/youtube/v3/videos"): self._insert,
             ("PUT", "/upload/youtube/v3/videos"): self._put,
             ("GET", "/youtube/v3/videos"): self._list_videos,
+            ("DELETE", "/youtube/v3/videos"): self._delete_video,
+            ("PUT", "/youtube/v3/videos"): self._update_video,
         }
         route = routes.get((request.method, path))
         if route is None:

@@ -158,6 +158,9 @@ def video_json(video: FakeVideo, parts: set[str]) -> dict[str, Any]:
             "categoryId": snippet.get("categoryId", "22"),
             "liveBroadcastContent": "none",
         }
+        for name in ("tags", "defaultLanguage"):
+            if name in snippet:
+                item["snippet"][name] = snippet[name]
     if "status" in parts:
         status: dict[str, Any] = {
             "uploadStatus": video.upload_status,

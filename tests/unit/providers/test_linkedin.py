@@ -66,7 +66,7 @@ async def test_a_text_post_is_one_versioned_post_request(w: World) -> None:
     assert result == PublishResult(
         platform_id=post.urn,
         url=f"https://www.linkedin.com/feed/update/{post.urn}/",
-        ref={"urn": post.urn, "parts": 1},
+        ref={"urn": post.urn, "link": None, "parts": 1},
     )
 
 

@@ -78,7 +78,7 @@ async def test_poll_waits_for_available_then_creates_the_post(w: World, tmp_path
     assert done == PublishResult(
         platform_id=created.urn,
         url=f"https://www.linkedin.com/feed/update/{created.urn}/",
-        ref={"urn": created.urn, "parts": 1},
+        ref={"urn": created.urn, "link": None, "parts": 1},
     )
     assert created.content == {"media": {"id": first.handle["video"]}}
     assert created.text == "Watch (with sound)"

@@ -75,7 +75,8 @@ async def test_the_authorize_url_asks_for_offline_access_consent_and_pkce(
         "redirect_uri": "https://crier.example/oauth/youtube/callback",
         "state": "st",
         "scope": "https://www.googleapis.com/auth/youtube.upload "
-        "https://www.googleapis.com/auth/youtube.readonly",
+        "https://www.googleapis.com/auth/youtube.readonly "
+        "https://www.googleapis.com/auth/youtube.force-ssl",
         "code_challenge": "ch",
         "code_challenge_method": "S256",
         "access_type": "offline",
