@@ -159,7 +159,9 @@ class WhatsAppProvider(Provider):
 
     async def verify(self, account: AccountRef) -> VerifiedAccount:
         """Read the number (and the account's templates), check the recipients and the chosen
-        template; what is stored is described in the module docstring and the report."""
+        template. Stores {"phone_number_id", "display_phone_number", "verified_name",
+        "quality_rating", "messaging_limit_tier", "throughput_level", "recipients", "waba_id",
+        "templates", "template"}; the token stays as typed (credentials "access_token")."""
         config = account.config
         phone_number_id = str(config.get("phone_number_id") or "").strip()
         if not re.fullmatch(PHONE_NUMBER_ID_PATTERN, phone_number_id):

@@ -115,6 +115,9 @@ _ACCOUNT_REASONS: Mapping[int, str] = {
     131042: "the WhatsApp Business Account has a payment problem",
 }
 _CODE_PREFIX = re.compile(r"^\(#\d+\)\s*")
+#: Invalid-parameter errors (100, 131009) whose details name the recipient: "the recipient
+#: phone number is not a WhatsApp phone number" is one of 100's documented causes.
+_ABOUT_RECIPIENT = re.compile(r"param(?:eter)?\W+to\b|phone number|recipient|wa_id", re.I)
 
 
 def error_for(response: httpx.Response, secrets: Iterable[str] = ()) -> ProviderError:
@@ -151,6 +154,8 @@ def error_for(response: httpx.Response, secrets: Iterable[str] = ()) -> Provider
         )
     if code in _RECIPIENT_REASONS:
         return RecipientRefused(_RECIPIENT_REASONS[code], code=code, http_status=status)
+    if code in (100, 131009) and _ABOUT_RECIPIENT.search(said):
+        return RecipientRefused(f"WhatsApp refused the number: {said}", code=code)
     if code in _ACCOUNT_REASONS:
         return PermanentError(f"{_ACCOUNT_REASONS[code]}: {said}", http_status=status)
     if code in _TRANSIENT_CODES or error.get("is_transient") is True or status >= 500:

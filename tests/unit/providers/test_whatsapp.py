@@ -520,6 +520,11 @@ def test_window_note_explains_the_rule_and_lists_approved_templates() -> None:
         (graph_error(131031), PermanentError, "is locked"),
         (graph_error(100, "Param text['body'] is invalid"), PermanentError, "body"),
         (graph_error(131009, "Parameter value is not valid"), PermanentError, "not valid"),
+        (
+            graph_error(100, "Invalid parameter 'to': not a WhatsApp phone number"),
+            RecipientRefused,
+            "refused the number",
+        ),
         (graph_error(131000), TransientError, "unknown error"),
         (graph_error(2, status=503), TransientError, "problem"),
         (httpx.Response(401, text="<html>no</html>"), AuthError, "refused"),
@@ -567,3 +572,14 @@ async def test_nothing_to_delete_edit_or_look_up(w: World) -> None:
 
 def test_the_provider_is_named() -> None:
     assert (WhatsAppProvider.platform, WhatsAppProvider.display_name) == ("whatsapp", "WhatsApp")
+
+
+async def test_there_is_no_sign_in_and_no_refresh(w: World) -> None:
+    from providers.oauth import Token
+
+    provider = w.provider()
+    assert provider.oauth is None
+    with pytest.raises(PermanentError, match="doesn't connect by signing in"):
+        await provider.accounts_for(Token(access_token="x"))
+    with pytest.raises(AuthError, match="reconnect"):
+        await provider.refresh(w.account())
