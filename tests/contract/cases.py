@@ -138,6 +138,7 @@ def _cases() -> list[ContractCase]:
         "pinterest",
         "youtube",
         "whatsapp",
+        "threads",
     ):
         try:
             module = importlib.import_module(f"tests.contract.case_{name}")

@@ -158,6 +158,8 @@ def image_post(
                 height=1,
                 alt_text=alt,
                 file_name="tiny.jpg",
+                # What the engine gives platforms that fetch media themselves (Threads).
+                url="https://crier.example/media/tiny.jpg?expires=1790000000&sig=c2lnbmVk",
             ),
         ),
         post_id=7,
