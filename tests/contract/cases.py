@@ -137,6 +137,7 @@ def _cases() -> list[ContractCase]:
         "x",
         "pinterest",
         "youtube",
+        "tiktok",
     ):
         try:
             module = importlib.import_module(f"tests.contract.case_{name}")
