@@ -58,8 +58,14 @@ from tests.fakes.tiktok_upload import UPLOAD_TTL, chunk_problem, receive_chunk
 
 API = "https://open.tiktokapis.com"
 UPLOAD = "https://open-upload.tiktokapis.com"
-BASIC_FIELDS = {"open_id", "union_id", "avatar_url", "avatar_url_100", "avatar_large_url",
-                "display_name"}  # fmt: skip
+BASIC_FIELDS = {
+    "open_id",
+    "union_id",
+    "avatar_url",
+    "avatar_url_100",
+    "avatar_large_url",
+    "display_name",
+}
 PROFILE_FIELDS = {"username", "bio_description", "profile_deep_link", "is_verified"}
 
 
