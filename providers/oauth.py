@@ -48,8 +48,13 @@ class OAuthSpec:
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     #: What separates scopes in the authorize URL (Pinterest and TikTok: a comma).
     scope_separator: str = " "
-    #: The name of the client id parameter (TikTok: client_key).
+    #: The name of the client id parameter (TikTok: client_key), in the authorize URL and in
+    #: the token requests' body (with client_secret_post).
     client_id_param: str = "client_id"
+    #: How the S256 code challenge is written: RFC 7636's unpadded base64url of the SHA-256
+    #: digest, or its hexadecimal form (TikTok's Login Kit). `authorize_url` takes the RFC
+    #: challenge (`pkce_pair`) and rewrites it.
+    pkce_encoding: Literal["base64url", "hex"] = "base64url"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +86,11 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def hex_challenge(challenge: str) -> str:
+    """An RFC 7636 S256 challenge (base64url) as the hexadecimal digest TikTok expects."""
+    return base64.urlsafe_b64decode(challenge + "=" * (-len(challenge) % 4)).hex()
+
+
 def as_credentials(token: Token) -> dict[str, Any]:
     """What an account stores (encrypted) for a token."""
     credentials: dict[str, Any] = {"access_token": token.access_token}
@@ -107,6 +117,7 @@ class _Client(BaseOAuth2[dict[str, Any]]):
     """httpx-oauth's client on our own httpx client (timeouts, tests' transport)."""
 
     def __init__(self, spec: OAuthSpec, app: OAuthApp, http: httpx.AsyncClient) -> None:
+        self._client_id_param = spec.client_id_param
         super().__init__(
             app.client_id,
             app.client_secret,
@@ -119,6 +130,30 @@ class _Client(BaseOAuth2[dict[str, Any]]):
 
     def get_httpx_client(self) -> Any:
         return _Borrowed(self._http)
+
+    def build_request(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        *,
+        auth_method: Any = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> tuple[httpx.Request, httpx.Auth | None]:
+        """httpx-oauth's token request, with the client id under the platform's own name
+        (httpx-oauth itself always writes `client_id`)."""
+        if (
+            data is not None
+            and auth_method == "client_secret_post"
+            and self._client_id_param != "client_id"
+        ):
+            data = {
+                **data,
+                self._client_id_param: self.client_id,
+                "client_secret": self.client_secret,
+            }
+            auth_method = None
+        return super().build_request(client, method, url, auth_method=auth_method, data=data)
 
 
 class _Borrowed:
@@ -159,6 +194,8 @@ class OAuthClient:
         params: dict[str, str] = dict(spec.authorize_params)
         if spec.client_id_param != "client_id":
             params[spec.client_id_param] = self.app.client_id
+        if code_challenge and spec.pkce_encoding == "hex":
+            code_challenge = hex_challenge(code_challenge)
         url = await self._client.get_authorization_url(
             redirect_uri,
             state=state,
@@ -182,7 +219,7 @@ class OAuthClient:
             )
         except GetAccessTokenError as exc:
             raise self._error(exc, "sign-in") from exc
-        return self._token(dict(raw))
+        return self._token(dict(raw), "sign-in")
 
     async def refresh(self, refresh_token: str) -> Token:
         """A new access token; the old refresh token is kept when none comes back."""
@@ -190,7 +227,7 @@ class OAuthClient:
             raw = await self._client.refresh_token(refresh_token)
         except RefreshTokenError as exc:
             raise self._error(exc, "token refresh") from exc
-        token = self._token(dict(raw))
+        token = self._token(dict(raw), "token refresh")
         if not token.refresh_token:
             token = Token(
                 access_token=token.access_token,
@@ -201,8 +238,12 @@ class OAuthClient:
             )
         return token
 
-    def _token(self, raw: dict[str, Any]) -> Token:
+    def _token(self, raw: dict[str, Any], what: str = "sign-in") -> Token:
         access = raw.pop("access_token", None)
+        if not access and raw.get("error"):
+            # Some platforms (TikTok) refuse a grant with 200 and an RFC 6749 error body.
+            reason = str(raw.get("error_description") or raw["error"])[:200]
+            raise AuthError(f"{self.platform} refused the {what} ({reason}); please reconnect.")
         if not access:
             raise PermanentError(f"{self.platform} answered the sign-in without an access token.")
         expires_in = raw.pop("expires_in", None)

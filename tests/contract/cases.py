@@ -139,6 +139,7 @@ def _cases() -> list[ContractCase]:
         "youtube",
         "whatsapp",
         "threads",
+        "tiktok",
     ):
         try:
             module = importlib.import_module(f"tests.contract.case_{name}")

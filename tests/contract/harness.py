@@ -141,6 +141,11 @@ async def publish_to_end(
     raise AssertionError(f"still processing after {polls} polls: {result}")
 
 
+#: Where the engine would serve the suite's photo from, for platforms that pull media
+#: (`Limits.pulls_media`); the others never look at `MediaFile.url`.
+TINY_JPEG_URL = "https://crier.example/media/tiny.jpg?exp=1796000000&sig=contract"
+
+
 def image_post(
     tmp_path: Path, text: str = "Hello from Crier", alt: str | None = None
 ) -> PostContent:
@@ -158,8 +163,7 @@ def image_post(
                 height=1,
                 alt_text=alt,
                 file_name="tiny.jpg",
-                # What the engine gives platforms that fetch media themselves (Threads).
-                url="https://crier.example/media/tiny.jpg?expires=1790000000&sig=c2lnbmVk",
+                url=TINY_JPEG_URL,
             ),
         ),
         post_id=7,

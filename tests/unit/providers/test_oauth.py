@@ -89,6 +89,71 @@ async def test_a_platform_with_its_own_client_id_name_and_comma_scopes() -> None
     assert query["scope"] == "user.info.basic,video.publish"
 
 
+TIKTOK = OAuthSpec(
+    authorize_url="https://www.tiktok.com/v2/auth/authorize/",
+    token_url="https://open.tiktokapis.com/v2/oauth/token/",
+    scopes=("user.info.basic", "video.publish"),
+    pkce=True,
+    scope_separator=",",
+    client_id_param="client_key",
+    pkce_encoding="hex",
+)
+
+
+async def test_a_hex_pkce_platform_gets_the_hex_digest_of_the_verifier() -> None:
+    verifier, challenge = pkce_pair()
+    async with httpx.AsyncClient() as http:
+        url = await OAuthClient(TIKTOK, APP, http, platform="TikTok").authorize_url(
+            REDIRECT, "s", challenge
+        )
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert query["code_challenge"] == hashlib.sha256(verifier.encode()).hexdigest()
+    assert query["code_challenge_method"] == "S256"
+
+
+@respx.mock
+async def test_the_token_requests_name_the_client_as_the_platform_does() -> None:
+    route = respx.post(TIKTOK.token_url).respond(
+        200, json={"access_token": "act.1", "refresh_token": "rft.1", "open_id": "o-1"}
+    )
+    async with httpx.AsyncClient() as http:
+        client = OAuthClient(TIKTOK, APP, http, platform="TikTok", clock=lambda: NOW)
+        token = await client.exchange("the-code", REDIRECT, "the-verifier")
+        assert form(route.calls.last.request) == {
+            "client_key": "app-id",
+            "client_secret": "app-secret",
+            "code": "the-code",
+            "grant_type": "authorization_code",
+            "redirect_uri": REDIRECT,
+            "code_verifier": "the-verifier",
+        }
+        assert "authorization" not in route.calls.last.request.headers
+        assert token.extra == {"open_id": "o-1"}
+        await client.refresh("rft.1")
+    assert form(route.calls.last.request) == {
+        "client_key": "app-id",
+        "client_secret": "app-secret",
+        "grant_type": "refresh_token",
+        "refresh_token": "rft.1",
+    }
+
+
+@respx.mock
+async def test_a_grant_refused_with_200_and_an_error_body_means_reconnect() -> None:
+    respx.post(TIKTOK.token_url).respond(
+        200,
+        json={
+            "error": "invalid_grant",
+            "error_description": "Refresh token is invalid or expired.",
+            "log_id": "2026120712000001",
+        },
+    )
+    async with httpx.AsyncClient() as http:
+        client = OAuthClient(TIKTOK, APP, http, platform="TikTok")
+        with pytest.raises(AuthError, match=r"refresh \(Refresh token is invalid"):
+            await client.refresh("rft.old")
+
+
 @respx.mock
 async def test_the_code_exchange_sends_the_verifier_and_basic_auth(client: OAuthClient) -> None:
     route = respx.post(TOKEN_URL).respond(
