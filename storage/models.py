@@ -260,6 +260,20 @@ class Target(Base):
     published_at: Mapped[datetime | None] = mapped_column()
     #: Set when the outcome was included in a summary DM; cleared on retry.
     notified_at: Mapped[datetime | None] = mapped_column()
+    #: A two-phase publish in progress: what the platform's adapter needs to carry on
+    #: (`providers.base.Processing.handle`; never a secret), what it is doing ("processing
+    #: the video") and since when. Kept across errors and restarts until the target is final,
+    #: so nothing is uploaded twice.
+    handle: Mapped[dict[str, Any] | None] = mapped_column()
+    stage: Mapped[str | None] = mapped_column(String(160))
+    processing_since: Mapped[datetime | None] = mapped_column()
+    #: What the platform said it made (`PublishResult.ref`: every message or record id),
+    #: for deleting or editing it later, and what went wrong after it was out (a refused pin).
+    ref: Mapped[dict[str, Any] | None] = mapped_column()
+    notes: Mapped[list[Any] | None] = mapped_column()
+    #: Delete-after: when the published post is to be removed, and when it was.
+    delete_at: Mapped[datetime | None] = mapped_column()
+    deleted_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
