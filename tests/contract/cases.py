@@ -137,6 +137,8 @@ def _cases() -> list[ContractCase]:
         "x",
         "pinterest",
         "youtube",
+        "facebook",
+        "instagram",
     ):
         try:
             module = importlib.import_module(f"tests.contract.case_{name}")
