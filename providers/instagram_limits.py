@@ -118,8 +118,6 @@ def instagram_problems(post: PostContent, config: Mapping[str, Any]) -> list[Pro
     problems = _caption_problems(post.text, story=chosen == "story")
     if chosen == "reel" and (len(post.media) != 1 or not is_video(post.media[0])):
         problems.append(Problem(code="reel_needs_video", message="An Instagram reel is one video."))
-    if chosen == "feed" and len(post.media) == 1 and post.media[0].kind == MediaKind.DOCUMENT:
-        problems.append(Problem(code="media_type", message="Instagram takes photos and videos."))
     carousel = chosen == "feed" and len(post.media) > 1
     for index, item in enumerate(post.media, start=1):
         problems.extend(_item_problems(index, item, chosen, carousel=carousel))

@@ -344,6 +344,11 @@ CASES = [
     (PostContent(text="x", media=(replace(JPEG, width=2000, height=1000),)), {}, ["aspect_ratio"]),
     (PostContent(text="x", media=(media(MediaKind.PHOTO, "image/png"),)), {}, ["media_type"]),
     (PostContent(text="x", media=(replace(JPEG, size=9_000_000),)), {}, ["media_too_large"]),
+    (
+        PostContent(text="x", media=(media(MediaKind.DOCUMENT, "application/pdf"),)),
+        {},
+        ["media_type"],
+    ),
     (PostContent(text="x", media=(JPEG, MP4)), {}, []),
     (PostContent(text="x", media=(JPEG, replace(MP4, size=150_000_000))), {}, ["media_too_large"]),
     (PostContent(text="x", media=(replace(MP4, duration=2.0),)), {}, ["video_too_short"]),
