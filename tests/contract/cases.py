@@ -140,6 +140,8 @@ def _cases() -> list[ContractCase]:
         "whatsapp",
         "threads",
         "tiktok",
+        "facebook",
+        "instagram",
     ):
         try:
             module = importlib.import_module(f"tests.contract.case_{name}")

@@ -15,6 +15,7 @@ routes *before* `mock_success`'s, since respx tries routes in the order they wer
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -32,6 +33,8 @@ from providers.base import (
 )
 
 ErrorKind = Literal["auth", "rate_limit", "server", "rejected"]
+#: Where the engine serves media to platforms that fetch it (PUBLIC_URL/media/...).
+MEDIA_URL = "https://crier.example/media"
 
 #: A 1x1 JPEG.
 TINY_JPEG = bytes.fromhex(
@@ -132,7 +135,10 @@ def post_for(
 async def publish_to_end(
     provider: Provider, post: PostContent, account: AccountRef, key: str, *, polls: int = 20
 ) -> PublishResult:
-    """Publish, and poll a two-phase publish until it answers (the engine's job)."""
+    """Publish, and poll a two-phase publish until it answers (the engine's job, as is giving
+    each file a signed public URL where the platform fetches media: `Limits.pulls_media`)."""
+    if provider.limits_for(account).pulls_media:
+        post = with_media_urls(post)
     result = await provider.publish(post, account, key)
     for _ in range(polls):
         if not isinstance(result, Processing):
@@ -144,6 +150,13 @@ async def publish_to_end(
 #: Where the engine would serve the suite's photo from, for platforms that pull media
 #: (`Limits.pulls_media`); the others never look at `MediaFile.url`.
 TINY_JPEG_URL = "https://crier.example/media/tiny.jpg?exp=1796000000&sig=contract"
+def with_media_urls(post: PostContent) -> PostContent:
+    """The post with a URL on every file, as the engine signs them under PUBLIC_URL."""
+    media = tuple(
+        m if m.url else replace(m, url=f"{MEDIA_URL}/{index}/{m.file_name or 'file'}?sig=test")
+        for index, m in enumerate(post.media, start=1)
+    )
+    return replace(post, media=media)
 
 
 def image_post(
