@@ -2,8 +2,11 @@
 circuit breakers, retries, recovers abandoned leases, and hands every outcome to the writer.
 
 Nothing here is the source of truth: pending work is rows, and the timer only wakes the
-engine at the earliest `next_attempt_at`. A periodic sweep catches work queued by other
-processes and leases left by dead ones; a heartbeat renews the leases of long publishes.
+engine at the earliest `next_attempt_at`. A publish that finishes frees its slot at once
+and, if due work was left waiting for a slot, kicks the next claim in-process: a burst
+goes out back to back at the limits' pace, never at the sweep's. A periodic sweep catches
+work queued by other processes and leases left by dead ones; a heartbeat renews the
+leases of long publishes.
 """
 
 from __future__ import annotations
