@@ -150,6 +150,8 @@ async def publish_to_end(
 #: Where the engine would serve the suite's photo from, for platforms that pull media
 #: (`Limits.pulls_media`); the others never look at `MediaFile.url`.
 TINY_JPEG_URL = "https://crier.example/media/tiny.jpg?exp=1796000000&sig=contract"
+
+
 def with_media_urls(post: PostContent) -> PostContent:
     """The post with a URL on every file, as the engine signs them under PUBLIC_URL."""
     media = tuple(

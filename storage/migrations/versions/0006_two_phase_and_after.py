@@ -18,6 +18,7 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+
 def _columns() -> list[sa.Column[object]]:
     return [
         sa.Column("handle", sa.JSON(), nullable=True),
