@@ -331,6 +331,9 @@ async def retry(session: AsyncSession, user_id: int, post_id: int, now: datetime
             attempts=0,
             notified_at=None,
             last_error=None,
+            # A two-phase publish keeps its handle (what is already up is never sent again)
+            # and gets a fresh time-out.
+            processing_since=None,
         )
     )
     if result.rowcount and not post.rrule:  # type: ignore[attr-defined]

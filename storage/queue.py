@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -159,6 +160,9 @@ class Done:
     target_id: int
     platform_post_id: str | None
     url: str | None
+    #: What the platform made (PublishResult.ref) and what went wrong after it was out.
+    ref: dict[str, Any] | None = None
+    notes: list[str] | None = None
 
 
 async def complete_many(
@@ -188,7 +192,15 @@ async def complete_many(
         )
     )
     rows = [
-        {"id": d.target_id, "platform_post_id": d.platform_post_id, "url": d.url}
+        {
+            "id": d.target_id,
+            "platform_post_id": d.platform_post_id,
+            "url": d.url,
+            "ref": d.ref,
+            "notes": d.notes or None,
+            "handle": None,
+            "stage": None,
+        }
         for d in done
         if d.target_id in held
     ]
@@ -217,6 +229,36 @@ async def retry_at(
     if not count_attempt:
         values["attempts"] = Target.attempts - 1
     result = await session.execute(update(Target).where(*_held_by(target_id, owner)).values(values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def processing(
+    session: AsyncSession,
+    *,
+    target_id: int,
+    owner: str,
+    handle: dict[str, Any],
+    stage: str,
+    when: datetime,
+    since: datetime,
+) -> bool:
+    """A two-phase publish goes on: keep its handle, free the target until `when` (the
+    platform's advised wait), counting no attempt."""
+    result = await session.execute(
+        update(Target)
+        .where(*_held_by(target_id, owner))
+        .values(
+            status=TargetStatus.QUEUED,
+            next_attempt_at=when,
+            handle=handle,
+            stage=stage[:160],
+            processing_since=func.coalesce(Target.processing_since, since),
+            last_error=None,
+            attempts=Target.attempts - 1,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -1,6 +1,7 @@
 """One call to a platform for one target: the post prepared for the account's platform
 (text and media adapted, `content.prepare_for`), `publish` within the time limit, and on an
-auth error one refresh of the credentials and one more try."""
+auth error one refresh of the credentials and one more try. A target with a handle is a
+two-phase publish under way: it is carried on with `poll` (never published again)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class Caller:
         try:
             # Adapted to this platform (resized, converted, location removed), cached.
             content = await prepare_for(target.post, ref, provider, self._media_dir)
-            return Outcome(result=await self._timed(provider, content, ref, target))
+            return _outcome(await self._timed(provider, content, ref, target))
         except AuthError as refused:
             try:
                 fresh = await provider.refresh(ref)
@@ -43,7 +44,7 @@ class Caller:
             await self._store_credentials(target, fresh)
             ref = dataclasses.replace(ref, credentials=dict(fresh))
             try:
-                return Outcome(result=await self._timed(provider, content, ref, target))
+                return _outcome(await self._timed(provider, content, ref, target))
             except ProviderError as exc:
                 return Outcome(error=exc)
         except ProviderError as exc:
@@ -52,10 +53,14 @@ class Caller:
     async def _timed(
         self, provider: Provider, content: PostContent, ref: AccountRef, target: Target
     ) -> PublishResult | Processing:
+        key = target.idempotency_key
+        call = (
+            provider.poll(target.handle, content, ref, key)
+            if target.handle is not None
+            else provider.publish(content, ref, key)
+        )
         try:
-            return await asyncio.wait_for(
-                provider.publish(content, ref, target.idempotency_key), timeout=self.timeout
-            )
+            return await asyncio.wait_for(call, timeout=self.timeout)
         except TimeoutError as exc:
             raise TransientError(
                 f"{provider.display_name} took longer than {self.timeout:.0f} s; the post may "
@@ -69,3 +74,9 @@ class Caller:
         await self._db.run(
             lambda s: accounts.update_credentials(s, account.user_id, account.id, sealed)
         )
+
+
+def _outcome(answer: PublishResult | Processing) -> Outcome:
+    if isinstance(answer, Processing):
+        return Outcome(processing=answer)
+    return Outcome(result=answer)

@@ -52,7 +52,11 @@ class Leases:
             if target.id in self._leased:
                 continue  # ours and still running (the heartbeat was late)
             provider = self._registry.get(target.account.platform)
-            idempotent = bool(provider and provider.limits.idempotent_publish)
+            # A two-phase publish under way is carried on by polling its handle: never a
+            # second upload, so retrying is safe whatever the platform.
+            idempotent = bool(provider and provider.limits.idempotent_publish) or (
+                target.handle is not None
+            )
             action = Action.RETRY if idempotent else Action.UNKNOWN
             reason = (
                 "The worker publishing this stopped midway; trying again is safe here."

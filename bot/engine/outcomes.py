@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import reports, series
 from bot.engine.hooks import Observers
 from bot.engine.retry import Action, Decision
-from providers.base import PublishResult
+from providers.base import Processing, PublishResult
 from providers.errors import ProviderError
 from providers.http import sanitize
 from providers.registry import Registry
@@ -45,6 +45,8 @@ GATHER_SECONDS = 0.02
 @dataclass(frozen=True, kw_only=True)
 class Outcome:
     result: PublishResult | None = None
+    #: A two-phase publish that goes on (what to keep, when to ask again).
+    processing: Processing | None = None
     error: ProviderError | None = None
 
 
@@ -144,7 +146,10 @@ class OutcomeWriter:
         for record in batch:
             target, outcome, decision = record.target, record.outcome, record.decision
             error = outcome.error
-            reason = sanitize(error.message, record.secrets) if error else None
+            if error is not None:
+                reason: str | None = sanitize(error.message, record.secrets)
+            else:  # processing that took too long fails with the decision's own reason
+                reason = decision.reason if decision is not None and decision.reason else None
             attempts.append(
                 {
                     "target_id": target.id,
@@ -211,6 +216,8 @@ class OutcomeWriter:
                         target_id=record.target.id,
                         platform_post_id=result.platform_id,
                         url=result.url,
+                        ref=dict(result.ref) or None,
+                        notes=list(result.notes) or None,
                     )
                 )
         held: set[int] = set()
@@ -261,6 +268,19 @@ class OutcomeWriter:
                 when=decision.when,
                 error=reason,
                 count_attempt=decision.count_attempt,
+            )
+        if decision.action == Action.PROCESSING:
+            processing = record.outcome.processing
+            assert processing is not None
+            assert decision.when is not None
+            return await queue.processing(
+                session,
+                target_id=target.id,
+                owner=record.owner,
+                handle=dict(processing.handle),
+                stage=processing.stage,
+                when=decision.when,
+                since=record.started,
             )
         if decision.action == Action.REAUTH:
             return await self._hold_for_reauth(session, record, reason)

@@ -10,6 +10,7 @@ HTML parse mode; everything user-made is escaped.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from html import escape
 
 from storage.models import Account, Post, Target, TargetStatus
@@ -57,9 +58,26 @@ def target_line(target: Target, platform_names: Mapping[str, str]) -> str:
     if target.status == TargetStatus.CANCELLED:
         # With a reason when it wasn't the user's doing (a skipped repeat, a disconnect).
         return f"{icon} {name} — {escape(target.last_error or 'cancelled')}"
+    if target.status in (TargetStatus.QUEUED, TargetStatus.PUBLISHING) and target.handle:
+        # A two-phase publish under way: "processing the video at YouTube (2 min)".
+        since = target.processing_since
+        took = f" ({_minutes(since)})" if since is not None else ""
+        platform = platform_names.get(target.account.platform, target.account.platform)
+        stage = escape(target.stage or "processing")
+        line = f"⚙️ {name} — {stage} at {escape(platform)}{took}"
+        if target.last_error:
+            line += f"; will ask again ({escape(target.last_error)})"
+        return line
     if target.status == TargetStatus.QUEUED and target.last_error:
         return f"{icon} {name} — will retry ({escape(target.last_error)})"
     return f"{icon} {name} — {target.status.value}"
+
+
+def _minutes(since: datetime) -> str:
+    minutes = int((datetime.now(UTC) - since).total_seconds() // 60)
+    if minutes < 1:
+        return "under a minute"
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 
 
 def summary(

@@ -15,6 +15,7 @@ class Action(enum.StrEnum):
     FAIL = "fail"  # final: the platform will not take it
     UNKNOWN = "unknown"  # final until the user says: it may or may not have gone out
     REAUTH = "reauth"  # hold until the account is reconnected
+    PROCESSING = "processing"  # the platform is still at it: ask again at `when`
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,3 +102,29 @@ def decide(
     if isinstance(error, PermanentError):
         return Decision(action=Action.FAIL, outcome="permanent", reason=error.message)
     return Decision(action=Action.FAIL, outcome="permanent", reason=error.message)
+
+
+def processing(
+    retry_after: float, *, now: datetime, since: datetime, timeout: float, platform: str
+) -> Decision:
+    """The platform answered "still processing": ask again after its advised wait, unless it
+    has been at it longer than the platform's time-out (then the post failed, and says why)."""
+    if (now - since).total_seconds() > timeout:
+        hours = timeout / 3600
+        span = f"{hours:g} hours" if hours >= 1 else f"{timeout / 60:g} minutes"
+        return Decision(
+            action=Action.FAIL,
+            outcome="permanent",
+            reason=(
+                f"{platform} was still processing the post after {span}, so Crier gave up "
+                "on it. Check the account on the platform: it may have been published late, "
+                "or stopped there."
+            ),
+        )
+    return Decision(
+        action=Action.PROCESSING,
+        when=now + timedelta(seconds=max(0.0, retry_after)),
+        count_attempt=False,
+        outcome="processing",
+        reason="",
+    )

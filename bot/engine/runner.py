@@ -32,7 +32,8 @@ from bot.engine.hooks import Observer, Observers, Timer
 from bot.engine.leases import Leases
 from bot.engine.notifier import Notifier
 from bot.engine.outcomes import WRITE_BATCH, Outcome, OutcomeWriter, Record
-from bot.engine.retry import RetryPolicy, decide
+from bot.engine.retry import Decision, RetryPolicy, decide, processing
+from providers.base import Provider
 from providers.errors import ProviderError, RateLimited, TransientError
 from providers.registry import Registry
 from storage import queue
@@ -368,16 +369,7 @@ class Engine:
                         ambiguous=True,
                     )
                 )
-        decision = None
-        if outcome.error is not None:
-            decision = decide(
-                outcome.error,
-                attempts=target.attempts,
-                idempotent=bool(provider and provider.limits.idempotent_publish),
-                policy=self.config.retry,
-                now=self._clock(),
-                due_at=target.publish_at,
-            )
+        decision = self._decide(target, provider, outcome, started)
         await self._trip_breakers(account.platform, account.id, outcome.error)
         # The platform has answered: its slot is free for the next post while this outcome
         # is written down (the lease stays ours until then).
@@ -399,6 +391,34 @@ class Engine:
             self._notifier.wake()
         if decision is not None and decision.when is not None:
             self.wake_at(decision.when)
+
+    def _decide(
+        self, target: Target, provider: Provider | None, outcome: Outcome, started: datetime
+    ) -> Decision | None:
+        """What becomes of the target (None: published)."""
+        now = self._clock()
+        if outcome.processing is not None:
+            assert provider is not None
+            return processing(
+                outcome.processing.retry_after,
+                now=now,
+                since=target.processing_since or started,
+                timeout=provider.limits.processing_timeout,
+                platform=provider.display_name,
+            )
+        if outcome.error is None:
+            return None
+        return decide(
+            outcome.error,
+            attempts=target.attempts,
+            # Carrying on a two-phase publish never uploads or posts again: polling after a
+            # lost answer is safe, whatever a first publish would be.
+            idempotent=bool(provider and provider.limits.idempotent_publish)
+            or target.handle is not None,
+            policy=self.config.retry,
+            now=now,
+            due_at=target.publish_at,
+        )
 
     async def _trip_breakers(
         self, platform: str, account_id: int, error: ProviderError | None

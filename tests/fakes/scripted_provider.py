@@ -10,6 +10,9 @@ Each publish takes the next step of the script (the last step repeats):
     "401"           AuthError
     "400"           PermanentError
     "block"         wait until `release()` is called, then publish
+    "process:<n>"   a two-phase publish: the upload is taken (counted in `uploads`) and the
+                    platform processes it for <n> polls, then the post is out
+    "process_fail"  a two-phase publish whose processing fails at the first poll
 
 It keeps what a real platform would: one post per idempotency key when `idempotent`
 (a repeat returns the first post), every call in `calls`, and the most publishes it saw
@@ -28,6 +31,7 @@ from providers.base import (
     Limits,
     MediaKind,
     PostContent,
+    Processing,
     Provider,
     PublishResult,
     VerifiedAccount,
@@ -55,6 +59,7 @@ class ScriptedProvider(Provider):
         concurrency: int = 2,
         platform_concurrency: int = 10,
         quota: tuple[int, float] | None = None,
+        processing_timeout: float = 3600.0,
     ) -> None:
         self.script = list(script or ["ok"])
         self.limits = Limits(
@@ -66,6 +71,7 @@ class ScriptedProvider(Provider):
             concurrency=concurrency,
             platform_concurrency=platform_concurrency,
             quota=quota,
+            processing_timeout=processing_timeout,
         )
         #: The token `refresh` hands out; None: refreshing is impossible.
         self.refresh_to = refresh_to
@@ -75,6 +81,11 @@ class ScriptedProvider(Provider):
         #: Posts that exist on the platform, by idempotency key (or call number).
         self.posts: dict[str, str] = {}
         self.refreshes = 0
+        #: Two-phase: uploads taken (each a publish call), every poll's handle, and the wait
+        #: the platform advises between polls.
+        self.uploads = 0
+        self.polls: list[dict[str, Any]] = []
+        self.poll_after = 0.05
         self.in_flight = 0
         self.max_in_flight = 0
         self.in_flight_by_account: dict[int, int] = {}
@@ -86,9 +97,34 @@ class ScriptedProvider(Provider):
     def release(self) -> None:
         self._gate.set()
 
+    async def poll(
+        self,
+        handle: Mapping[str, Any],
+        post: PostContent,
+        account: AccountRef,
+        idempotency_key: str,
+    ) -> PublishResult | Processing:
+        """Carry on a two-phase publish from its handle alone (as after a restart)."""
+        self.polls.append(dict(handle))
+        if handle.get("fail"):
+            raise PermanentError("Scripted couldn't process the video: unsupported codec")
+        left = int(handle["left"])
+        if left > 0:
+            return Processing(
+                handle={**handle, "left": left - 1},
+                retry_after=self.poll_after,
+                stage="processing the video",
+            )
+        post_id = self._record(idempotency_key)
+        return PublishResult(
+            platform_id=post_id,
+            url=f"https://scripted.example/p/{post_id}",
+            ref={"upload": handle["upload"], "parts": 1},
+        )
+
     async def publish(
         self, post: PostContent, account: AccountRef, idempotency_key: str
-    ) -> PublishResult:
+    ) -> PublishResult | Processing:
         token = account.credentials.get("token")
         self.calls.append(Call(idempotency_key, post.text, token))
         step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
@@ -108,9 +144,19 @@ class ScriptedProvider(Provider):
 
     async def _answer(
         self, step: str, post: PostContent, token: str | None, key: str
-    ) -> PublishResult:
+    ) -> PublishResult | Processing:
         if self.valid_tokens is not None and token not in self.valid_tokens:
             raise AuthError("Scripted: the token was revoked")
+        if step.startswith("process"):
+            self.uploads += 1
+            upload = f"upload-{self.uploads}"
+            fail = step == "process_fail"
+            left = 0 if fail else int(step.split(":")[1])
+            return Processing(
+                handle={"upload": upload, "left": left, "fail": fail},
+                retry_after=self.poll_after,
+                stage="processing the video",
+            )
         if step == "ok":
             await asyncio.sleep(0)
         elif step.startswith("ok:"):
