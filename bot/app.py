@@ -12,7 +12,6 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
@@ -39,22 +38,11 @@ from bot.media import cleanup as media_cleanup
 from bot.ops import metrics, signin
 from bot.ops.metrics import DatabaseFigures, scrape_registry
 from bot.ops.outbound import PacedLimiter, PaceLimits, TelegramPace
+from bot.ops.platforms import build_registry
 from bot.ops.wakeup import Wakeup
 from bot.ops.web import Health, MediaFiles, Webhook, WebServer, WebServerError, build_app
 from bot.services import BotData, CustomContext, Services, utc_now
 from providers.base import Provider
-from providers.bluesky import BlueskyProvider
-from providers.discord import DiscordProvider
-from providers.dryrun import DryRunProvider
-from providers.linkedin import LinkedInProvider
-from providers.mastodon import MastodonProvider
-from providers.oauth import OAuthApp
-from providers.pinterest import PinterestProvider
-from providers.registry import Registry
-from providers.telegram_channel import TelegramChannelProvider
-from providers.webhook import WebhookProvider
-from providers.x import XProvider
-from providers.youtube import YouTubeProvider
 from storage import accounts as accounts_repo
 from storage.db import Database
 from storage.migrate import upgrade
@@ -64,57 +52,6 @@ log = logging.getLogger(__name__)
 
 #: The updates Crier handles, asked for by polling and by setWebhook alike.
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-
-
-def build_registry(
-    settings: Settings, http: httpx.AsyncClient, extra: Sequence[Provider] = ()
-) -> Registry:
-    return Registry(
-        [
-            DryRunProvider(),
-            TelegramChannelProvider(
-                http, token=settings.token, api_base_url=settings.telegram_api_base_url
-            ),
-            BlueskyProvider(
-                http,
-                resolver_url=settings.bluesky_resolver_url,
-                plc_url=settings.bluesky_plc_url,
-            ),
-            MastodonProvider(http),
-            DiscordProvider(http),
-            WebhookProvider(
-                http,
-                block_private_hosts=settings.webhook_block_private_hosts,
-                media_base_url=settings.public_media_url if settings.web_port else None,
-            ),
-            XProvider(
-                http,
-                oauth_app=oauth_app(settings.x_client_id, settings.x_client_secret),
-                plan=settings.x_api_plan,
-            ),
-            LinkedInProvider(
-                http,
-                oauth_app=oauth_app(settings.linkedin_client_id, settings.linkedin_client_secret),
-                organizations=settings.linkedin_organizations,
-            ),
-            PinterestProvider(
-                http,
-                oauth_app=oauth_app(settings.pinterest_client_id, settings.pinterest_client_secret),
-            ),
-            YouTubeProvider(
-                http,
-                oauth_app=oauth_app(settings.google_client_id, settings.google_client_secret),
-            ),
-            *extra,
-        ]
-    )
-
-
-def oauth_app(client_id: str | None, secret: SecretStr | None) -> OAuthApp | None:
-    """The registered app's keys, when both are set (else the platform isn't offered)."""
-    if not client_id or secret is None or not secret.get_secret_value():
-        return None
-    return OAuthApp(client_id=client_id, client_secret=secret.get_secret_value())
 
 
 def engine_config(settings: Settings) -> EngineConfig:

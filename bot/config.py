@@ -100,6 +100,16 @@ class Settings(BaseSettings):
     #: Data API v3 enabled.
     google_client_id: str | None = None
     google_client_secret: SecretStr | None = None
+    #: Facebook Pages and Instagram: one Meta app (developers.facebook.com, Facebook Login for
+    #: Business) signs in to both.
+    meta_app_id: str | None = None
+    meta_app_secret: SecretStr | None = None
+    #: Threads: the Threads app id and secret (the Threads use case of a Meta app).
+    threads_app_id: str | None = None
+    threads_app_secret: SecretStr | None = None
+    #: TikTok: an app at developers.tiktok.com with Login Kit and the Content Posting API.
+    tiktok_client_key: str | None = None
+    tiktok_client_secret: SecretStr | None = None
     #: How often tokens that expire soon are refreshed, seconds.
     token_refresh_seconds: float = Field(default=300.0, gt=0)
 

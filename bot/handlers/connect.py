@@ -44,11 +44,12 @@ CANCEL_ROW = [("✖ Cancel", "cn:cancel")]
 #: Platforms offered, in this order, when their adapter is registered.
 ORDER = (
     "telegram", "bluesky", "mastodon", "discord", "webhook", "x", "linkedin", "pinterest",
-    "youtube",
+    "youtube", "facebook", "threads", "tiktok", "whatsapp",
 )  # fmt: skip
 ICONS = {
     "telegram": "📣", "bluesky": "🦋", "mastodon": "🐘", "discord": "🎮", "webhook": "🔗",
-    "x": "𝕏", "linkedin": "💼", "pinterest": "📌", "youtube": "▶️",
+    "x": "𝕏", "linkedin": "💼", "pinterest": "📌", "youtube": "▶️", "facebook": "📘",
+    "threads": "🧵", "tiktok": "🎵", "whatsapp": "💬",
 }  # fmt: skip
 
 _CHAT_LINK = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/([A-Za-z0-9_]{4,})/?$")
@@ -100,7 +101,10 @@ async def connect_command(update: Update, context: CustomContext) -> int:
 
 
 def _title(provider: Provider) -> str:
-    return "Telegram channel or group" if provider.platform == "telegram" else provider.display_name
+    if provider.platform == "telegram":
+        return "Telegram channel or group"
+    # One sign-in for several platforms (Meta: Facebook Pages and Instagram) says so.
+    return str(getattr(provider, "sign_in_label", provider.display_name))
 
 
 async def choose(update: Update, context: CustomContext) -> int:
