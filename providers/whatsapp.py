@@ -69,6 +69,7 @@ from providers.base import (
     Processing,
     Provider,
     PublishResult,
+    Severity,
     VerifiedAccount,
     check_limits,
     delete_after_problems,
@@ -156,6 +157,15 @@ class WhatsAppProvider(Provider):
             tier = account.config.get("messaging_limit_tier")
             problems.extend(template_problems(template, post, len(recipients), tier))
         return problems
+
+    async def validate_live(self, post: PostContent, account: AccountRef) -> list[Problem]:
+        """The 24-hour rule, said in the preview (as a warning: the post still goes out to
+        everyone inside their window), with the account's approved templates."""
+        return [
+            Problem(
+                code="whatsapp_window", message=window_note(account), severity=Severity.WARNING
+            )
+        ]
 
     async def verify(self, account: AccountRef) -> VerifiedAccount:
         """Read the number (and the account's templates), check the recipients and the chosen

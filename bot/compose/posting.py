@@ -9,6 +9,7 @@ user and their timezone in bot/accounts/users.py.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -357,7 +358,16 @@ async def check(services: Services, user_id: int) -> Checked:
             checks.append((account, _validate(services, post, account)))
         return Checked(post=post, user=user, checks=checks)
 
-    return await services.db.run(work)
+    checked = await services.db.run(work)
+    live = await asyncio.gather(
+        *(
+            content.check_live(checked.post, account, services.registry, services.secrets)
+            for account, _ in checked.checks
+        )
+    )
+    for (_, problems), found in zip(checked.checks, live, strict=True):
+        problems.extend(found)
+    return checked
 
 
 def _validate(services: Services, post: Post, account: Account) -> list[Problem]:

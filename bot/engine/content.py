@@ -7,15 +7,20 @@ The files themselves are bot/media/prepare.py's: this module adds the text and t
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
 from bot.engine.text import formatting, overrides
 from bot.media.prepare import adapt_files, adapt_rows, check_media, media_file, profile_of
 from providers.base import AccountRef, PostContent, Problem, Provider
+from providers.registry import Registry
 from storage.models import Account, Post
 from storage.secrets import SecretBox
+
+log = logging.getLogger(__name__)
 
 
 def override_parts(post: Post, account_id: int | None) -> list[str] | None:
@@ -105,6 +110,30 @@ def check(post: Post, account: Account, provider: Provider, media_dir: Path) -> 
     if problems:
         found = [p for p in found if p.code not in _ABOUT_ITEMS]
     return problems + found
+
+
+#: The longest the preview waits for a platform's own live checks (creator settings, the
+#: bot's rights in a channel); a platform that takes longer has nothing to add then.
+LIVE_CHECK_SECONDS = 5.0
+
+
+async def check_live(
+    post: Post, account: Account, registry: Registry, secrets: SecretBox
+) -> list[Problem]:
+    """What the platform says only when asked (TikTok's privacy options for this creator,
+    the WhatsApp 24-hour rule, whether the bot may still pin in a channel). Never raises:
+    a live check never blocks the preview."""
+    provider = registry.get(account.platform)
+    if provider is None:
+        return []
+    try:
+        ref = account_ref(account, secrets)
+        text, entities = post_body(post, account.id, account.platform)
+        draft = PostContent(text=text, entities=entities, post_id=post.id)
+        return await asyncio.wait_for(provider.validate_live(draft, ref), LIVE_CHECK_SECONDS)
+    except Exception:
+        log.warning("compose.live_check_failed", extra={"platform": account.platform})
+        return []
 
 
 async def prepare_for(
