@@ -35,6 +35,7 @@ from bot.handlers.posts import drafts as draft_handlers  # issue 6: drafts
 from bot.handlers.posts import history, schedules
 from bot.handlers.posts import templates as template_handlers  # issue 6: templates
 from bot.media import cleanup as media_cleanup
+from bot.media.links import MediaLinks, link_key
 from bot.ops import metrics, signin
 from bot.ops.metrics import DatabaseFigures, scrape_registry
 from bot.ops.outbound import PacedLimiter, PaceLimits, TelegramPace
@@ -109,6 +110,14 @@ class Crier:
         self._clock = clock
         self._owner = owner
         self.db = Database(settings.database_url)
+        #: Signed links to stored files for platforms that fetch media (Instagram, Threads,
+        #: TikTok's photos): needs PUBLIC_URL, and a key (from CRIER_ENCRYPTION_KEY).
+        key = settings.crier_encryption_key
+        self.links = (
+            MediaLinks(settings.public_url, link_key(key.get_secret_value()))
+            if settings.public_url and key is not None
+            else None
+        )
         #: The pace of everything sent to Telegram: replies, notices, broadcasts.
         self.pace = TelegramPace(
             PaceLimits(
@@ -190,6 +199,7 @@ class Crier:
                 owner=self._owner,
                 on_breaker_open=alerts.breaker_opened,
                 observers=[metrics],  # counts every attempt for /metrics
+                links=self.links,
             )
             if run_engine
             else None
@@ -320,8 +330,13 @@ class Crier:
                 registry=scrape_registry(figures),
                 figures=figures,
                 webhook=webhook,
-                media=MediaFiles(self.db, settings.media_dir)
-                if settings.public_media_url
+                media=MediaFiles(
+                    self.db,
+                    settings.media_dir,
+                    links=self.links,
+                    open_access=bool(settings.public_media_url),
+                )
+                if settings.public_media_url or self.links
                 else None,
                 oauth_routes=signin.routes(self._finish_sign_in),
             ),

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from providers.errors import ProviderError, RateLimited, TransientError
 
 
 class State(enum.StrEnum):
@@ -87,6 +89,16 @@ class Breakers:
             self._open(circuit)
             return True
         return False
+
+    def observe(self, keys: Sequence[str], error: ProviderError | None) -> list[tuple[str, float]]:
+        """A call under these breakers ended with `error` (None: it worked); returns the
+        breakers this opened, with their cool-downs. A refusal or a rate limit is an answer:
+        the platform is up."""
+        if error is None or not isinstance(error, TransientError) or isinstance(error, RateLimited):
+            for key in keys:
+                self.succeeded(key)
+            return []
+        return [(key, self.reopens_in(key) or 0.0) for key in keys if self.failed(key)]
 
     def reopens_in(self, key: str) -> float | None:
         """Seconds until an open breaker lets a probe through."""

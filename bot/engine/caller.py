@@ -13,8 +13,9 @@ from typing import Any
 
 from bot.engine.content import prepare_for
 from bot.engine.outcomes import Outcome
+from bot.media.links import MediaLinks
 from providers.base import AccountRef, PostContent, Processing, Provider, PublishResult
-from providers.errors import AuthError, ProviderError, TransientError
+from providers.errors import AuthError, PermanentError, ProviderError, TransientError
 from storage import accounts
 from storage.db import Database
 from storage.models import Target
@@ -23,18 +24,27 @@ from storage.secrets import SecretBox
 
 class Caller:
     def __init__(
-        self, *, db: Database, secrets: SecretBox, media_dir: Path, timeout: float
+        self,
+        *,
+        db: Database,
+        secrets: SecretBox,
+        media_dir: Path,
+        timeout: float,
+        links: MediaLinks | None = None,
     ) -> None:
         self._db = db
         self._secrets = secrets
         self._media_dir = media_dir
         self.timeout = timeout
+        #: Signed links for platforms that fetch media (None: PUBLIC_URL is not set).
+        self._links = links
 
     async def call(self, provider: Provider, target: Target, ref: AccountRef) -> Outcome:
         """Publish; on an auth error refresh the credentials once and try again."""
         try:
             # Adapted to this platform (resized, converted, location removed), cached.
             content = await prepare_for(target.post, ref, provider, self._media_dir)
+            content = self._linked(provider, ref, content)
             return _outcome(await self._timed(provider, content, ref, target))
         except AuthError as refused:
             try:
@@ -49,6 +59,22 @@ class Caller:
                 return Outcome(error=exc)
         except ProviderError as exc:
             return Outcome(error=exc)
+
+    def _linked(self, provider: Provider, ref: AccountRef, content: PostContent) -> PostContent:
+        """Give each file a signed link where the platform fetches media itself."""
+        if not content.media or not provider.limits_for(ref).pulls_media:
+            return content
+        if self._links is None:
+            raise PermanentError(
+                f"{provider.display_name} fetches photos and videos from Crier's web address, "
+                "and this Crier has none: its operator needs to set PUBLIC_URL."
+            )
+        links = self._links
+        media = tuple(
+            dataclasses.replace(item, url=links.url(item.path)) if item.path else item
+            for item in content.media
+        )
+        return dataclasses.replace(content, media=media)
 
     async def _timed(
         self, provider: Provider, content: PostContent, ref: AccountRef, target: Target

@@ -33,8 +33,9 @@ from bot.engine.leases import Leases
 from bot.engine.notifier import Notifier
 from bot.engine.outcomes import WRITE_BATCH, Outcome, OutcomeWriter, Record
 from bot.engine.retry import Decision, RetryPolicy, decide, processing
+from bot.media.links import MediaLinks
 from providers.base import Provider
-from providers.errors import ProviderError, RateLimited, TransientError
+from providers.errors import ProviderError, TransientError
 from providers.registry import Registry
 from storage import queue
 from storage.db import Database
@@ -72,6 +73,7 @@ class Engine:
         owner: str | None = None,
         on_breaker_open: Callable[[str, float], Awaitable[None]] | None = None,
         observers: Iterable[Observer] = (),
+        links: MediaLinks | None = None,
     ) -> None:
         self._db = db
         self._registry = registry
@@ -92,7 +94,11 @@ class Engine:
         #: account id. The heartbeat renews these leases; quotas count these posts.
         self._leased: dict[int, int] = {}
         self.caller = Caller(
-            db=db, secrets=secrets, media_dir=media_dir, timeout=self.config.publish_timeout
+            db=db,
+            secrets=secrets,
+            media_dir=media_dir,
+            timeout=self.config.publish_timeout,
+            links=links,
         )
         self.leases = Leases(
             db=db,
@@ -424,17 +430,10 @@ class Engine:
         self, platform: str, account_id: int, error: ProviderError | None
     ) -> None:
         keys = (platform_key(platform), account_key(account_id))
-        if error is None or not isinstance(error, TransientError) or isinstance(error, RateLimited):
-            # The platform answered (even with a refusal): it is up.
-            for key in keys:
-                self.breakers.succeeded(key)
-            return
-        for key in keys:
-            if self.breakers.failed(key):
-                cooldown = self.breakers.reopens_in(key) or 0.0
-                log.warning("circuit breaker %s open for %.0f s", key, cooldown)
-                if self._on_breaker_open is not None and key.startswith("platform:"):
-                    await self._on_breaker_open(platform, cooldown)
+        for key, cooldown in self.breakers.observe(keys, error):
+            log.warning("circuit breaker %s open for %.0f s", key, cooldown)
+            if self._on_breaker_open is not None and key.startswith("platform:"):
+                await self._on_breaker_open(platform, cooldown)
 
 
 def _span(seconds: float) -> str:

@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from telegram import Update
 from telegram.ext import Application
 
+from bot.media.links import MediaLinks
 from bot.media.receive import storage_key
 from bot.ops import metrics
 from bot.ops.logs import get_logger, redact
@@ -59,17 +60,30 @@ _MEDIA_NAME = re.compile(r"([0-9a-f]{64})(?:-[0-9a-f]{16}\.[a-z0-9]{2,5})?")
 
 @dataclass
 class MediaFiles:
-    """`/media/<name>`: the files webhook receivers in "urls" mode fetch. A file is served
-    while some media row still keeps it; the clean-up ends that (the link then says 404)."""
+    """`/media/<name>`: the files webhook receivers in "urls" mode fetch, and the files
+    platforms that pull media fetch by a signed link. A file is served while some media row
+    still keeps it; the clean-up ends that (the link then says 404)."""
 
     db: Database
     media_dir: Path
+    #: Signed links for platforms that fetch media (media/links.py); without open access,
+    #: only a valid, unexpired signature opens a file.
+    links: MediaLinks | None = None
+    #: PUBLIC_MEDIA_URL is set: webhook receivers in "urls" mode fetch without signatures.
+    open_access: bool = True
 
     async def handle(self, request: Request) -> Response:
         name = str(request.path_params["name"])
         match = _MEDIA_NAME.fullmatch(name)
         if match is None:
             return Response(status_code=404)
+        if not self.open_access:
+            query = request.query_params
+            signed = self.links is not None and self.links.valid(
+                name, query.get("exp", ""), query.get("sig", "")
+            )
+            if not signed:
+                return Response(status_code=404)
         sha = match.group(1)
         mime = await self.db.run(lambda s: media_store.stored_mime(s, sha))
         if mime is None:

@@ -1,0 +1,123 @@
+"""Instagram end to end, through the fake Telegram and the fake Meta Graph API: /connect →
+one Meta sign-in → the Page and its Instagram account offered as buttons → Instagram picked
+→ a photo composed (the preview says Instagram needs media, before anything is sent) →
+published through a container (the engine's two-phase path) from a signed link Crier
+serves → the DM with the post's real permalink. The link opens the file, a forged or
+expired one doesn't."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import respx
+from cryptography.fernet import Fernet
+
+from bot.app import Crier
+from bot.config import Settings
+from tests.acceptance.conftest import (
+    Person,
+    buttons,
+    dm,
+    jpeg,
+    make_due,
+    schedule_draft,
+    to_preview,
+)
+from tests.fakes.meta_graph import HOSTS, FakeMeta
+from tests.fakes.telegram_api import FakeTelegram
+
+KEY = Fernet.generate_key().decode()
+PUBLIC = "https://crier.example"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def meta() -> Iterator[FakeMeta]:
+    fake = FakeMeta()
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="127.0.0.1").pass_through()
+        for host in HOSTS:
+            router.route(host=host).mock(side_effect=fake)
+        yield fake
+
+
+@pytest.fixture
+async def crier(make_settings: Callable[..., Settings], meta: FakeMeta) -> AsyncIterator[Crier]:
+    port = free_port()
+    settings = make_settings(
+        web_port=port,
+        # Meta reaches Crier at its public https address; the test's browser comes back to
+        # the same paths on 127.0.0.1.
+        public_url=PUBLIC,
+        meta_app_id=meta.world.app_id,
+        meta_app_secret=meta.world.app_secret,
+        crier_encryption_key=KEY,
+    )
+    async with Crier(settings) as app:
+        yield app
+
+
+def local(crier: Crier, url: str) -> str:
+    """`url` under PUBLIC_URL, as the local web server answers it."""
+    return url.replace(PUBLIC, f"http://127.0.0.1:{crier.settings.web_port}")
+
+
+async def test_connect_instagram_post_a_photo_and_get_the_real_link(
+    tg: FakeTelegram, crier: Crier, meta: FakeMeta, alice: Person
+) -> None:
+    person = meta.add_user("Alice")
+    page = meta.add_page("Crier Café", person)
+    ig = meta.world.link_instagram(page, "criercafe")
+    await alice.says("/start", "Crier")
+
+    menu = await alice.says("/connect", "Connect an account")
+    step = await alice.presses(menu, "📘 Facebook & Instagram (Meta)", "Tap the button")
+    link = next(b["url"] for row in step["reply_markup"]["inline_keyboard"] for b in row)
+    code = meta.authorize(link, person)
+    state = parse_qs(urlsplit(link).query)["state"][0]
+    async with httpx.AsyncClient() as browser:
+        page_shown = await browser.get(
+            local(crier, f"{PUBLIC}/oauth/facebook/callback"), params={"code": code, "state": state}
+        )
+    assert page_shown.status_code == 200
+    assert "go back to Telegram" in page_shown.text
+    offer = await dm(tg, alice, "Where should I publish?")
+    assert "➕ Crier Café" in buttons(offer)
+    assert "➕ @criercafe" in buttons(offer)
+    await alice.presses(offer, "➕ @criercafe", "Connected Instagram")
+
+    # Instagram needs a photo or video: the preview says so before anything is sent.
+    text_only = await alice.says("Just words", "New post")
+    preview = (await to_preview(alice, text_only, accounts="@criercafe")).preview
+    assert "Instagram" in preview["text"]
+    assert "✅ Confirm" not in buttons(preview)
+    await alice.says("/abort", "Cancelled")
+
+    alice.tg.send_photo(alice.user, jpeg(1080, 1080), caption="Fresh bread today")
+    status = await tg.wait_for(alice.user, "New post")
+    await schedule_draft(alice, status, accounts="@criercafe")
+    await make_due(crier)
+    summary = await dm(tg, alice, "is out")
+
+    [published] = [m for m in meta.instagram.media.values() if m.ig_id == ig.id]
+    assert published.caption == "Fresh bread today"
+    assert published.permalink in str(summary)
+    image_url = meta.instagram.containers[published.container_id].url
+    assert image_url.startswith(f"{PUBLIC}/media/")
+    async with httpx.AsyncClient() as fetcher:
+        served = await fetcher.get(local(crier, image_url))
+        forged = await fetcher.get(local(crier, image_url[:-4] + "beef"))
+        unsigned = await fetcher.get(local(crier, image_url.split("?")[0]))
+    assert served.status_code == 200
+    assert served.content[:3] == b"\xff\xd8\xff", "the JPEG Instagram fetched"
+    assert forged.status_code == 404
+    assert unsigned.status_code == 404
