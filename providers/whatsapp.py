@@ -162,9 +162,7 @@ class WhatsAppProvider(Provider):
         """The 24-hour rule, said in the preview (as a warning: the post still goes out to
         everyone inside their window), with the account's approved templates."""
         return [
-            Problem(
-                code="whatsapp_window", message=window_note(account), severity=Severity.WARNING
-            )
+            Problem(code="whatsapp_window", message=window_note(account), severity=Severity.WARNING)
         ]
 
     async def verify(self, account: AccountRef) -> VerifiedAccount:

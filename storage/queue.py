@@ -23,6 +23,7 @@ from storage.claims import claim_fitting as claim_fitting
 from storage.claims import claimable
 from storage.models import (
     Account,
+    AccountStatus,
     Attempt,
     Post,
     Target,
@@ -286,6 +287,49 @@ async def expired_leases(session: AsyncSession, now: datetime, limit: int = 100)
         .where(Target.status == TargetStatus.PUBLISHING, Target.lease_expires_at < now)
         .order_by(Target.lease_expires_at)
         .limit(limit)
+        .options(joinedload(Target.account), joinedload(Target.post).joinedload(Post.user))
+    )
+    return list(result)
+
+
+async def lease_held_too_long(
+    session: AsyncSession, *, before: datetime, owner: str, until: datetime, limit: int = 100
+) -> list[Target]:
+    """Targets held for an account that needs reconnecting, due before `before`: leased to
+    `owner` (so one worker settles each) and returned, to be failed."""
+    ids = list(
+        await session.scalars(
+            select(Target.id)
+            .join(Account, Account.id == Target.account_id)
+            .where(
+                Target.status == TargetStatus.QUEUED,
+                Account.status == AccountStatus.NEEDS_REAUTH,
+                Target.publish_at < before,
+            )
+            .order_by(Target.publish_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Target)
+        )
+    )
+    if not ids:
+        return []
+    taken = list(
+        await session.scalars(
+            update(Target)
+            .where(Target.id.in_(ids), Target.status == TargetStatus.QUEUED)
+            .values(
+                status=TargetStatus.PUBLISHING,
+                lease_owner=owner,
+                lease_expires_at=until,
+                attempts=Target.attempts + 1,
+            )
+            .returning(Target.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    result = await session.scalars(
+        select(Target)
+        .where(Target.id.in_(taken))
         .options(joinedload(Target.account), joinedload(Target.post).joinedload(Post.user))
     )
     return list(result)

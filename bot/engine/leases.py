@@ -2,7 +2,8 @@
 renews the leases of publishes in flight (a third of the lease, so two renewals can be
 late); a lease that expires means its worker died mid-publish, and recovery decides:
 retry where the platform's publish is idempotent, else `unknown` and the user is asked.
-Never a silent second publish."""
+Never a silent second publish. Posts held for an account that needs reconnecting are
+leased here too when they are a day late, to fail with the reason."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from functools import partial
 
 from bot.engine.outcomes import Outcome, OutcomeWriter, Record
 from bot.engine.retry import Action, Decision
-from providers.errors import TransientError
+from providers.errors import AuthError, TransientError
 from providers.registry import Registry
 from storage import queue
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+#: How long posts wait for an account to be reconnected before they fail.
+HELD_FOR = timedelta(days=1)
 
 
 class Leases:
@@ -74,6 +78,36 @@ class Leases:
                     duration_ms=0,
                     label="abandoned",
                     owner=None,
+                )
+            )
+            notified = notified or written.notified
+        return notified
+
+    async def expire_held(self) -> bool:
+        """Posts held for an account that needs reconnecting wait a day past their time, then
+        fail with the reason (they are not published a day late without the user knowing);
+        True when a notice was written."""
+        now = self._clock()
+        held = await self._db.run(
+            lambda s: queue.lease_held_too_long(
+                s, before=now - HELD_FOR, owner=self._owner, until=now + self._lease
+            )
+        )
+        notified = False
+        for target in held:
+            reason = (
+                f"{target.account.label} still needed reconnecting a day after this was due, "
+                "so it was not published. Reconnect the account, then press Retry."
+            )
+            written = await self._writer.record(
+                Record(
+                    target=target,
+                    outcome=Outcome(error=AuthError(reason)),
+                    decision=Decision(action=Action.FAIL, outcome="auth", reason=reason),
+                    started=now,
+                    duration_ms=0,
+                    label="auth",
+                    owner=self._owner,
                 )
             )
             notified = notified or written.notified

@@ -184,7 +184,9 @@ class Engine:
             return 0
         async with self._claim_lock:
             self._quiet = None  # time passed, or other workers queued work: look afresh
-            if await self.leases.recover() and self._notifier is not None:
+            recovered = await self.leases.recover()
+            expired = await self.leases.expire_held()
+            if (recovered or expired) and self._notifier is not None:
                 self._notifier.wake()
             # Repeats missed while nothing ran are skipped, not published late (engine/series.py).
             await self._db.run(lambda s: series.skip_missed(s, self._clock()))

@@ -252,5 +252,17 @@ async def test_tokens_are_refreshed_before_they_run_out_and_a_refused_refresh_as
         waiting = await session.scalar(select(Target.status))
     assert waiting == TargetStatus.QUEUED
 
+    # A day past its time the held post fails with the reason, and the user is told.
+    async with crier.db.session() as session:
+        held = await session.scalar(select(Target))
+        assert held is not None
+        held.publish_at = datetime.now(UTC) - timedelta(hours=25)
+    await crier.services.engine.run_due()  # type: ignore[attr-defined]
+    gave_up = await dm(tg, alice, "still needed reconnecting a day after")
+    assert "Retry" in str(gave_up)
+    async with crier.db.session() as session:
+        assert await session.scalar(select(Target.status)) == TargetStatus.FAILED
+    assert not fake_x.posts
+
     again = await alice.presses(told, "🔁 Reconnect", "Tap the button")
     assert link_of(again).startswith("https://x.com/i/oauth2/authorize?")
