@@ -14,6 +14,7 @@ from bot.engine.content import account_ref
 from bot.services import Services
 from providers.base import AccountRef, VerifiedAccount
 from providers.errors import ProviderError
+from providers.oauth import token_of
 from storage import accounts
 from storage.models import Account, AccountStatus
 
@@ -159,5 +160,47 @@ async def rename(services: Services, user_id: int, account_id: int, label: str) 
             return False
         account.label = label
         return True
+
+    return await services.db.run(work)
+
+
+#: Platforms where one sign-in reaches several destinations, one of which an account is.
+MOVABLE = frozenset({"linkedin", "pinterest", "youtube", "facebook"})
+
+
+async def destinations(
+    services: Services, user_id: int, account_id: int
+) -> tuple[Account, list[VerifiedAccount]]:
+    """Where the account's sign-in could publish instead (its own platform only)."""
+    account = await get(services, user_id, account_id)
+    if account is None:
+        raise LookupError(account_id)
+    provider = services.registry[account.platform]
+    ref = account_ref(account, services.secrets)
+    found = await provider.accounts_for(token_of(ref.credentials))
+    return account, [d for d in found if (d.platform or account.platform) == account.platform]
+
+
+async def move(
+    services: Services, user_id: int, account_id: int, to: VerifiedAccount
+) -> Account | None:
+    """Point the account at another destination of the same sign-in (the user's options and
+    name are kept; its scheduled posts go there)."""
+
+    async def work(session: AsyncSession) -> Account | None:
+        account = await accounts.get(session, user_id, account_id)
+        if account is None:
+            return None
+        if not renamed(account):
+            account.label = to.label
+        account.external_id = to.external_id
+        account.config = {
+            **account_options.kept_on_reconnect(account),
+            **to.config,
+            CONNECTED_AS: to.label,
+        }
+        if to.credentials:
+            account.credentials = services.secrets.seal(to.credentials)
+        return account
 
     return await services.db.run(work)

@@ -64,6 +64,8 @@ async def listing(services: Services, uid: int) -> tuple[str, Rows]:
             ]
             if account_options.has_options(account):
                 row.append(("⚙️ Options", f"acc:opt:{account.id}"))
+            if account.platform in connecting.MOVABLE:
+                row.append(("🎯", f"acc:dest:{account.id}"))
             rows.append([*row, ("🗑", f"acc:off:{account.id}")])
     lines += ["", "Connect another with /connect."]
     return "\n".join(lines), rows
