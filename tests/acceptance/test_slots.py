@@ -36,6 +36,8 @@ async def crier(make_settings: Callable[..., Settings]) -> AsyncIterator[Crier]:
 async def with_channel(crier: Crier, person: Person) -> int:
     """A Berlin user with the Dry run account and a Telegram channel."""
     await set_timezone(person, "Europe/Berlin")
+    # The channel exists on Telegram, with the bot an admin (the preview asks it live).
+    person.tg.add_channel(-100777, "News", "news")
     return await seed_account(
         crier, person.id, "telegram", "@news", config={"chat_id": -100777, "username": "news"}
     )
