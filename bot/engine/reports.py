@@ -44,10 +44,14 @@ def target_line(target: Target, platform_names: Mapping[str, str]) -> str:
     icon = ICONS[target.status]
     if target.status == TargetStatus.PUBLISHED:
         if target.url:
-            return f'{icon} {name} — <a href="{escape(target.url, quote=True)}">view post</a>'
-        if target.account.platform == "dryrun":
-            return f"{icon} {name} — done (dry run: nothing was posted)"
-        return f"{icon} {name} — published"
+            line = f'{icon} {name} — <a href="{escape(target.url, quote=True)}">view post</a>'
+        elif target.account.platform == "dryrun":
+            line = f"{icon} {name} — done (dry run: nothing was posted)"
+        else:
+            line = f"{icon} {name} — published"
+        # What went wrong after it was out: a refused pin, WhatsApp recipients not reached.
+        notes = [str(n) for n in (target.notes or [])][:6]
+        return line + "".join(f"\n      ⚠️ {escape(note)}" for note in notes)
     if target.status == TargetStatus.FAILED:
         return f"{icon} {name} — {escape(target.last_error or 'failed')}"
     if target.status == TargetStatus.UNKNOWN:
