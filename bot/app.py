@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.engine.notifier import Notifier
 from bot.engine.retry import RetryPolicy
 from bot.engine.runner import Engine, EngineConfig
-from bot.handlers import accounts, connect, conversation, destinations, gate, start
+from bot.handlers import accounts, choices, connect, conversation, destinations, gate, start
 from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
@@ -224,6 +224,7 @@ class Crier:
             connect.install(self.app)
             accounts.install(self.app)
             destinations.install(self.app)  # /accounts → 🎯
+            choices.install(self.app)  # /accounts → ⚙️ (settings an adapter declares)
             account_options.install(self.app)
             schedules.install(self.app)
             admin.install(self.app)  # issue 7: admin

@@ -312,6 +312,23 @@ class VerifiedAccount:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AccountOption:
+    """A per-account setting the adapter reads from the account's config, declared as data
+    so the bot's /accounts offers it (a choice, or a yes/no flag)."""
+
+    key: str
+    label: str
+    #: (value, what the button says); empty for a flag.
+    choices: tuple[tuple[str, str], ...] = ()
+    default: str | bool = ""
+    #: A config key listing the values this account may choose (TikTok: the audiences
+    #: TikTok offers this creator, stored at connect); None: every choice.
+    offered_by: str | None = None
+    #: One line on what it changes, for the options screen.
+    help: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConnectField:
     """One thing the /connect wizard asks the user for."""
 
@@ -341,6 +358,8 @@ class Provider(ABC):
     #: unset (no client id in the settings) the platform is not offered.
     oauth: OAuthSpec | None = None
     oauth_app: OAuthApp | None = None
+    #: Settings per account the adapter reads from the config, offered in /accounts.
+    account_options: ClassVar[tuple[AccountOption, ...]] = ()
     #: The platform's limits; `limits_for` may refine them per account (a server's own).
     limits: Limits
     #: What can be done once a post is out; `after_publish_for` may refine it per account.

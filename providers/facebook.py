@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 import httpx
 
 from providers.base import (
+    AccountOption,
     AccountRef,
     AfterPublish,
     NotPublished,
@@ -65,6 +66,14 @@ _CANT_CONTINUE = "This Facebook video can't be followed any more; schedule the p
 class FacebookProvider(Provider):
     platform: ClassVar[str] = "facebook"
     display_name: ClassVar[str] = "Facebook Page"
+    account_options: ClassVar[tuple[AccountOption, ...]] = (
+        AccountOption(
+            key="facebook_video_format",
+            label="Videos go out as",
+            choices=(("auto", "Reels when vertical"), ("reel", "Reels"), ("video", "Videos")),
+            default="auto",
+        ),
+    )
     #: The one /connect entry of the Meta sign-in: it connects Pages and the Instagram
     #: accounts linked to them (those come back from `accounts_for` with platform
     #: "instagram"; the Instagram adapter has no sign-in of its own).

@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 import httpx
 
 from providers.base import (
+    AccountOption,
     AccountRef,
     AfterPublish,
     Limits,
@@ -88,6 +89,15 @@ class InstagramProvider(Provider):
     display_name: ClassVar[str] = "Instagram"
     #: No sign-in of its own: connected by the Meta sign-in of this platform's adapter.
     signs_in_via: ClassVar[str] = "facebook"
+    account_options: ClassVar[tuple[AccountOption, ...]] = (
+        AccountOption(
+            key="instagram_format",
+            label="Posts go out as",
+            choices=(("feed", "Feed posts"), ("reel", "Reels"), ("story", "Stories")),
+            default="feed",
+            help="A video in the feed goes out as a reel, as Instagram requires.",
+        ),
+    )
     oauth: OAuthSpec | None = None
     limits = LIMITS
     after_publish = AfterPublish(can_delete=True, can_lookup=True)

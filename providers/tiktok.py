@@ -51,6 +51,7 @@ from typing import Any, ClassVar, Final
 import httpx
 
 from providers.base import (
+    AccountOption,
     AccountRef,
     AfterPublish,
     Limits,
@@ -91,6 +92,25 @@ class TikTokProvider(Provider):
     display_name: ClassVar[str] = "TikTok"
     limits = LIMITS
     after_publish = AfterPublish()
+    account_options: ClassVar[tuple[AccountOption, ...]] = (
+        AccountOption(
+            key="privacy_level",
+            label="Who can see",
+            choices=(
+                ("PUBLIC_TO_EVERYONE", "Everyone"),
+                ("MUTUAL_FOLLOW_FRIENDS", "Friends"),
+                ("FOLLOWER_OF_CREATOR", "Followers"),
+                ("SELF_ONLY", "Only me"),
+            ),
+            default="SELF_ONLY",
+            offered_by="privacy_level_options",
+            help="TikTok asks you to choose; until you do, posts are private.",
+        ),
+        AccountOption(key="disable_comment", label="Comments off", default=True),
+        AccountOption(key="disable_duet", label="Duets off", default=True),
+        AccountOption(key="disable_stitch", label="Stitches off", default=True),
+        AccountOption(key="is_aigc", label="AI-generated content", default=False),
+    )
 
     def __init__(
         self,

@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 import httpx
 
 from providers.base import (
+    AccountOption,
     AccountRef,
     AfterPublish,
     Limits,
@@ -96,6 +97,14 @@ _CANT_CONTINUE = "This YouTube upload can't be continued; schedule the post agai
 class YouTubeProvider(Provider):
     platform: ClassVar[str] = "youtube"
     display_name: ClassVar[str] = "YouTube"
+    account_options: ClassVar[tuple[AccountOption, ...]] = (
+        AccountOption(
+            key="privacy",
+            label="Videos are",
+            choices=(("public", "Public"), ("unlisted", "Unlisted"), ("private", "Private")),
+            default="public",
+        ),
+    )
     limits = LIMITS
 
     def __init__(

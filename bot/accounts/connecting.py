@@ -77,7 +77,13 @@ async def save(
             if not renamed(existing):
                 existing.label = verified.label
             # The options the user set in /accounts are theirs, not the platform's: keep them.
-            existing.config = {**account_options.kept_on_reconnect(existing), **config_to_store}
+            declared = services.registry[platform].account_options
+            kept = {o.key: existing.config[o.key] for o in declared if o.key in existing.config}
+            existing.config = {
+                **account_options.kept_on_reconnect(existing),
+                **config_to_store,
+                **kept,
+            }
             existing.credentials = sealed or existing.credentials
             if sealed:
                 existing.token_expires_at = expires

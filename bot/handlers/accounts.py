@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.accounts import connecting
+from bot.accounts import choices, connecting
 from bot.accounts import options as account_options
 from bot.compose import posting
 from bot.services import CustomContext, Services
@@ -49,7 +49,7 @@ async def listing(services: Services, uid: int) -> tuple[str, Rows]:
         line = f"{STATUS[account.status]} {account_name(account, names)}"
         if connecting.renamed(account):
             line += f" · {escape(connecting.handle(account))}"
-        for option in account_options.summary(account):
+        for option in [*account_options.summary(account), *choices.summary(services, account)]:
             line += f" · {escape(option)}"
         if account.status == AccountStatus.NEEDS_REAUTH:
             line += " — needs reconnecting: /connect it again"
@@ -66,6 +66,8 @@ async def listing(services: Services, uid: int) -> tuple[str, Rows]:
                 row.append(("⚙️ Options", f"acc:opt:{account.id}"))
             if account.platform in connecting.MOVABLE:
                 row.append(("🎯", f"acc:dest:{account.id}"))
+            if choices.declared(services, account):
+                row.append(("⚙️", f"po:{account.id}"))
             rows.append([*row, ("🗑", f"acc:off:{account.id}")])
     lines += ["", "Connect another with /connect."]
     return "\n".join(lines), rows

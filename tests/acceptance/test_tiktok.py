@@ -81,6 +81,16 @@ async def test_connect_tiktok_see_its_options_and_publish_a_video(
     await dm(tg, alice, "Connected TikTok")
     assert handle in (await alice.says("/accounts", "accounts"))["text"]
 
+    # /accounts → ⚙️: the audiences TikTok offers this creator (an unaudited app: only
+    # "Only me"), and the interactions, off until the user turns them on.
+    listing = await alice.says("/accounts", "Your accounts")
+    options = await alice.presses(listing, "⚙️", "Who can see")
+    assert "✅ Only me" in buttons(options)
+    assert "Everyone" not in str(buttons(options)), "TikTok doesn't offer it to this app"
+    options = await alice.presses(
+        options, "✅ Comments off", lambda m: "▫️ Comments off" in buttons(m)
+    )
+
     clip = mp4(tmp_path / "clip.mp4", seconds=3.0, size=(720, 1280))
     tg.send_video(
         alice.user,
@@ -106,5 +116,6 @@ async def test_connect_tiktok_see_its_options_and_publish_a_video(
     [post] = tiktok.posts
     assert post.post_info["title"] == "Behind the scenes"
     assert post.privacy_level == "SELF_ONLY"
+    assert post.post_info["disable_comment"] is False, "comments on, as the user chose"
     assert len([p for p in tiktok.publishes.values()]) == 1, "one upload, one publish"
     assert "tiktok" in str(summary).lower()
