@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.engine.notifier import Notifier
 from bot.engine.retry import RetryPolicy
 from bot.engine.runner import Engine, EngineConfig
-from bot.handlers import accounts, choices, connect, conversation, destinations, gate, start
+from bot.handlers import accounts, connect, conversation, gate, start
 from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
@@ -31,6 +31,8 @@ from bot.handlers import slots as queue_slots  # issue 6: queue slots
 from bot.handlers.admin import commands as admin
 from bot.handlers.inbound import Budget, FairUpdates
 from bot.handlers.persistence import DatabasePersistence
+from bot.handlers.platforms import destinations
+from bot.handlers.platforms import settings as platform_settings
 from bot.handlers.posts import drafts as draft_handlers  # issue 6: drafts
 from bot.handlers.posts import history, schedules
 from bot.handlers.posts import templates as template_handlers  # issue 6: templates
@@ -224,7 +226,7 @@ class Crier:
             connect.install(self.app)
             accounts.install(self.app)
             destinations.install(self.app)  # /accounts → 🎯
-            choices.install(self.app)  # /accounts → ⚙️ (settings an adapter declares)
+            platform_settings.install(self.app)  # /accounts → ⚙️ (settings an adapter declares)
             account_options.install(self.app)
             schedules.install(self.app)
             admin.install(self.app)  # issue 7: admin

@@ -7,10 +7,11 @@ processor: each user's updates in order, the per-user budget), persistence.py
 (conversation states in the database), start.py, settings.py (/timezone), slots.py,
 bulk.py, accounts.py, connect.py, options.py. And sub-rooms: compose/ (the compose steps),
 edit/ (editing a scheduled post), posts/ (/list, /status, /history, /drafts, /templates),
-admin/ (admin commands and /broadcast).
+admin/ (admin commands and /broadcast), platforms/ (/accounts' 🎯 destination and ⚙️
+settings for accounts connected by signing in).
 
 May import: every room (ui, admin, compose, accounts, ops, engine, schedule, media),
 bot.config, bot.services. Never bot/api, and nothing imports handlers but bot/app.py.
 Inside: compose/ imports no other sub-room; edit/ and posts/ may import compose/; admin/
-none; no sub-room imports the modules directly in handlers/ (they wire the sub-rooms).
+and platforms/ none; no sub-room imports the modules directly in handlers/ (they wire the sub-rooms).
 """

@@ -67,6 +67,7 @@ TOP_ROOMS: dict[str, set[str]] = {
 #: which may import every sub-room.
 HANDLER_SUBROOMS: dict[str, set[str]] = {
     "compose": set(),
+    "platforms": set(),
     "edit": {"compose"},
     "posts": {"compose"},
     "admin": set(),
