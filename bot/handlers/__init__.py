@@ -13,5 +13,6 @@ settings for accounts connected by signing in).
 May import: every room (ui, admin, compose, accounts, ops, engine, schedule, media),
 bot.config, bot.services. Never bot/api, and nothing imports handlers but bot/app.py.
 Inside: compose/ imports no other sub-room; edit/ and posts/ may import compose/; admin/
-and platforms/ none; no sub-room imports the modules directly in handlers/ (they wire the sub-rooms).
+and platforms/ none; no sub-room imports the modules directly in handlers/ (they wire
+the sub-rooms).
 """
