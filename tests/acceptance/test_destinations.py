@@ -4,7 +4,6 @@ another board later without signing in again; the next pin goes to that board.""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,15 +17,10 @@ from bot.config import Settings
 from tests.acceptance.conftest import Person, buttons, dm, jpeg, make_due, schedule_draft
 from tests.fakes.pinterest import API_URL, FakePinterest
 from tests.fakes.telegram_api import FakeTelegram
+from tests.ports import free_port
 
 KEY = Fernet.generate_key().decode()
 PUBLIC = "https://crier.example"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -20,13 +20,7 @@ from bot.ops import metrics
 from bot.ops.web import WebServerError
 from tests.acceptance.conftest import Person, eventually, make_due, schedule_text
 from tests.fakes.telegram_api import FakeTelegram
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.ports import free_port
 
 
 def web(crier: Crier) -> httpx.AsyncClient:

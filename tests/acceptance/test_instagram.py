@@ -7,7 +7,6 @@ expired one doesn't."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,15 +28,10 @@ from tests.acceptance.conftest import (
 )
 from tests.fakes.meta_graph import HOSTS, FakeMeta
 from tests.fakes.telegram_api import FakeTelegram
+from tests.ports import free_port
 
 KEY = Fernet.generate_key().decode()
 PUBLIC = "https://crier.example"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

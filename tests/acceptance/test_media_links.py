@@ -12,10 +12,10 @@ from bot.app import Crier
 from bot.config import Settings
 from tests.acceptance.conftest import Person, buttons, jpeg
 from tests.acceptance.seeding import seed_account
-from tests.acceptance.test_health_metrics import free_port
 from tests.fakes.serve import from_handler, serve
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.webhook_receiver import WebhookReceiver
+from tests.ports import free_port
 
 KEY = Fernet.generate_key().decode()
 SECRET = "s3cret-for-the-receiver"

@@ -5,7 +5,6 @@ sign-in can go wrong is refused with a clear page and stores nothing."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,15 +23,10 @@ from storage.models import Account, AccountStatus, Target, TargetStatus
 from tests.acceptance.conftest import Person, buttons, dm, make_due, schedule_draft
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.x import FakeX
+from tests.ports import free_port
 
 JSON = dict[str, Any]
 KEY = Fernet.generate_key().decode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ two-phase path → the DM with the post's link."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -23,15 +22,10 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.tiktok import API, UPLOAD, FakeTikTok
 from tests.fakes.tiktok_state import FakeCreator
 from tests.media_samples import mp4
+from tests.ports import free_port
 
 KEY = Fernet.generate_key().decode()
 PUBLIC = "https://crier.example"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

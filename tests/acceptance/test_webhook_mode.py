@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,16 +29,10 @@ from bot.ops.web import SECRET_HEADER
 from tests.acceptance.conftest import Person, buttons, eventually
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.telegram_api import FakeTelegram
+from tests.ports import free_port
 
 SECRET = "webhook-secret_0123456789abcdef"
 URL = "https://crier.example.com/telegram"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def webhook_settings(make_settings: Callable[..., Settings], **extra: Any) -> Settings:
