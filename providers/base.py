@@ -113,6 +113,10 @@ class Limits:
     max_image_side_sum: int | None = None
     #: Accepted width / height of photos, (min, max): (0.05, 20.0) is 1:20 to 20:1.
     image_aspect_ratio: tuple[float, float] | None = None
+    #: A photo outside `image_aspect_ratio`: None refuses it; "ask" refuses it and says the
+    #: account can be set to fit; "pad" (white bars) or "crop" (the middle) fits it, only
+    #: because the user chose so for the account.
+    image_aspect_fit: str | None = None
     #: FFmpeg names of accepted video codecs: "h264", "hevc", "vp9", "av1".
     video_codecs: frozenset[str] | None = None
     #: Longest video, seconds.

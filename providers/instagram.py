@@ -97,6 +97,17 @@ class InstagramProvider(Provider):
             default="feed",
             help="A video in the feed goes out as a reel, as Instagram requires.",
         ),
+        AccountOption(
+            key="instagram_fit",
+            label="Feed photos not 4:5 to 1.91:1",
+            choices=(
+                ("ask", "Refuse them: I'll crop"),
+                ("pad", "Pad with white bars"),
+                ("crop", "Crop the middle"),
+            ),
+            default="ask",
+            help="Instagram's feed takes nothing wider than 1.91:1 or taller than 4:5.",
+        ),
     )
     oauth: OAuthSpec | None = None
     limits = LIMITS

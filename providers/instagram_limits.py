@@ -85,11 +85,18 @@ def format_of(config: Mapping[str, Any]) -> str:
     return str(config.get("instagram_format") or "feed")
 
 
+def fit_of(config: Mapping[str, Any]) -> str:
+    """What the account does with a feed photo of another shape: "ask" (refuse, and say
+    it can be set), "pad" or "crop" (bot/media/shape.py)."""
+    chosen = str(config.get("instagram_fit") or "ask")
+    return chosen if chosen in ("pad", "crop") else "ask"
+
+
 def limits_for(config: Mapping[str, Any]) -> Limits:
     """Stories and reels are one item; only feed photos have an aspect ratio rule."""
     chosen = format_of(config)
     if chosen == "feed":
-        return LIMITS
+        return replace(LIMITS, image_aspect_fit=fit_of(config))
     return replace(LIMITS, max_media=1, image_aspect_ratio=None)
 
 
@@ -120,7 +127,7 @@ def instagram_problems(post: PostContent, config: Mapping[str, Any]) -> list[Pro
         problems.append(Problem(code="reel_needs_video", message="An Instagram reel is one video."))
     carousel = chosen == "feed" and len(post.media) > 1
     for index, item in enumerate(post.media, start=1):
-        problems.extend(_item_problems(index, item, chosen, carousel=carousel))
+        problems.extend(_item_problems(index, item, chosen, carousel=carousel, fit=fit_of(config)))
     return problems
 
 
@@ -155,18 +162,23 @@ def _caption_problems(text: str, *, story: bool) -> list[Problem]:
     return problems
 
 
-def _item_problems(index: int, item: MediaFile, chosen: str, *, carousel: bool) -> list[Problem]:
+def _item_problems(
+    index: int, item: MediaFile, chosen: str, *, carousel: bool, fit: str = "ask"
+) -> list[Problem]:
     problems: list[Problem] = []
+    # Padded or cropped when sent, as the user set the account (bot/media/shape.py).
+    fitted = fit != "ask"
     if item.kind == MediaKind.PHOTO and chosen == "feed" and item.width and item.height:
         ratio = item.width / item.height
         low, high = FEED_ASPECT
-        if not low - _ASPECT_SLACK <= ratio <= high + _ASPECT_SLACK:
+        if not fitted and not low - _ASPECT_SLACK <= ratio <= high + _ASPECT_SLACK:
             problems.append(
                 Problem(
                     code="aspect_ratio",
                     message=(
                         f"Photo {index} is {item.width}×{item.height}; Instagram's feed takes "
-                        "4:5 (portrait) to 1.91:1 (landscape). Crop it to fit."
+                        "4:5 (portrait) to 1.91:1 (landscape). Crop it to fit, or let Crier "
+                        "pad or crop photos for this account: /accounts → ⚙️."
                     ),
                 )
             )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
 
+from bot.media import shape
 from bot.media.probe import PIL_FORMATS, MediaInfo, photo_metadata
 from bot.media.profile import (
     MediaProfile,
@@ -80,7 +81,7 @@ def expect(info: MediaInfo, profile: MediaProfile) -> MediaInfo:
     target = _target_mime(info, profile)
     if not info.width or not info.height:
         return replace(info, mime=target)
-    width, height = _fit_box(info.width, info.height, profile)
+    width, height = _fit_box(*shape.fitted_size(info.width, info.height, profile), profile)
     limit = profile.max_image_bytes
     size = info.size if limit is None else min(info.size, limit)
     return replace(info, mime=target, width=width, height=height, size=size)
@@ -114,9 +115,11 @@ def _adapt_photo(info: MediaInfo, path: Path, profile: MediaProfile, cache_dir: 
     )
     _check_photo(info, profile)
     target = _target_mime(info, profile)
-    box = _fit_box(width, height, profile)
+    shaped = shape.fitted_size(width, height, profile)
+    box = _fit_box(*shaped, profile)
     must_change = (
         target != info.mime
+        or shaped != (width, height)
         or box != (width, height)
         or info.orientation not in (None, 1)
         or info.has_location
@@ -201,9 +204,10 @@ def _reencode(
         if _can_keep(info, target, box, source):
             kept = _encode_keep(source)
             if kept and (limit is None or len(kept) <= limit):
-                return _result(info, target, source, kept, flattened=False)
+                return _result(info, target, source, kept, flattened=False, profile=profile)
         image = ImageOps.exif_transpose(source)  # the orientation goes into the pixels
     image, icc = _normalise(image, icc, keep_alpha=info.has_alpha)
+    image = shape.apply(image, profile)
     flattened = target == JPEG and image.mode == "RGBA"
     if flattened:
         image = _flatten(image)
@@ -211,7 +215,7 @@ def _reencode(
     top = box if image.width >= box[0] else image.size
     first = min(1.0, first * box[0] / top[0])
     data, image, target = _fit(image, top, first, target, profile, icc)
-    return _result(info, target, image, data, flattened=flattened)
+    return _result(info, target, image, data, flattened=flattened, profile=profile)
 
 
 def _can_keep(info: MediaInfo, target: str, start: tuple[int, int], source: Image.Image) -> bool:
@@ -363,7 +367,13 @@ def _encode_keep(source: Image.Image) -> bytes:
 
 
 def _result(
-    info: MediaInfo, target: str, image: Image.Image, data: bytes, *, flattened: bool
+    info: MediaInfo,
+    target: str,
+    image: Image.Image,
+    data: bytes,
+    *,
+    flattened: bool,
+    profile: MediaProfile,
 ) -> tuple[bytes, MediaInfo, str]:
     width, height = image.size
     result = MediaInfo(
@@ -385,6 +395,10 @@ def _result(
         notes.append("turned upright")
     if info.has_location:
         notes.append("location removed")
+    if info.width and info.height:
+        fitted = shape.describe(info.width, info.height, profile)
+        if fitted:
+            notes.append(fitted)
     if (width, height) != (info.width, info.height):
         notes.append(f"resized {info.width}×{info.height} → {width}×{height}")
     notes.append(f"{human_bytes(info.size)} → {human_bytes(len(data))}")

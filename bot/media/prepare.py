@@ -19,10 +19,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.media import shape
 from bot.media.adapt import Adapted, adapt, expect
 from bot.media.probe import MediaInfo, MediaRejected, probe
 from bot.media.profile import MediaProfile, NotAdaptable, profile_for
-from providers.base import AccountRef, MediaFile, MediaKind, Problem, Provider
+from providers.base import AccountRef, MediaFile, MediaKind, Problem, Provider, Severity
 from providers.errors import PermanentError, TransientError
 from storage.models import Media
 
@@ -110,6 +111,17 @@ def check_media(
             label = item_label(MediaKind(row.kind), index, len(rows))
             problems.append(Problem(code=exc.code, message=f"{label}: {exc}"))
             continue
+        fitted = shape.describe(row.width or 0, row.height or 0, profile)
+        if fitted:
+            label = item_label(MediaKind(row.kind), index, len(rows))
+            problems.append(
+                Problem(
+                    code="aspect_fit",
+                    severity=Severity.WARNING,
+                    message=f"{label} ({row.width}×{row.height}) will be {fitted} for "
+                    f"{profile.name}, as this account is set (/accounts → ⚙️).",
+                )
+            )
         items.append(_projected(media_file(row, media_dir), expected))
     return problems, items
 

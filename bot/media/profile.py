@@ -82,6 +82,9 @@ class MediaProfile:
     max_side_sum: int | None = None
     #: Accepted width / height of photos, (min, max): (0.8, 1.91) is 4:5 to 1.91:1.
     aspect_ratio: tuple[float, float] | None = None
+    #: A photo outside `aspect_ratio`: None or "ask" refuses it ("ask": the account can be
+    #: set to fit), "pad" or "crop" fits it (`bot.media.shape`), as the user chose.
+    aspect_fit: str | None = None
     video_mimes: frozenset[str] | None = None
     #: FFmpeg names of accepted picture codecs: "h264", "hevc", "vp9", "av1".
     video_codecs: frozenset[str] | None = None
@@ -134,6 +137,7 @@ def profile_for(limits: Limits, name: str) -> MediaProfile:
         max_pixels=limits.max_image_pixels,
         max_side_sum=limits.max_image_side_sum,
         aspect_ratio=limits.image_aspect_ratio,
+        aspect_fit=limits.image_aspect_fit,
         video_mimes=mimes(MediaKind.VIDEO, has_media and limits.max_videos > 0),
         video_codecs=limits.video_codecs,
         max_video_bytes=limits.max_bytes.get(MediaKind.VIDEO),
@@ -155,15 +159,20 @@ def check_aspect_ratio(info: MediaInfo, profile: MediaProfile) -> None:
     """Refuse a photo whose shape the platform won't take: shrinking keeps the shape, and
     cropping is the user's call."""
     ratio = info.aspect_ratio
-    if profile.aspect_ratio is None or ratio is None:
+    if profile.aspect_ratio is None or ratio is None or profile.aspect_fit in ("pad", "crop"):
         return
     low, high = profile.aspect_ratio
     if low - _slack(low) <= ratio <= high + _slack(high):
         return
+    remedy = "Crop it to fit and send it again."
+    if profile.aspect_fit == "ask":
+        remedy = (
+            "Crop it and send it again, or let Crier pad or crop photos for this account: "
+            "/accounts → ⚙️."
+        )
     raise NotAdaptable(
         f"This photo is {info.width}×{info.height}, an aspect ratio of {_ratio(ratio)}; "
-        f"{profile.name} takes {_bound(low)} to {_bound(high)}. Crop it to fit and send it "
-        "again.",
+        f"{profile.name} takes {_bound(low)} to {_bound(high)}. {remedy}",
         code="aspect_ratio",
     )
 

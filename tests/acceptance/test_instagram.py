@@ -7,6 +7,7 @@ expired one doesn't."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 import respx
 from cryptography.fernet import Fernet
+from PIL import Image
 
 from bot.app import Crier
 from bot.config import Settings
@@ -115,3 +117,54 @@ async def test_connect_instagram_post_a_photo_and_get_the_real_link(
     assert served.content[:3] == b"\xff\xd8\xff", "the JPEG Instagram fetched"
     assert forged.status_code == 404
     assert unsigned.status_code == 404
+
+
+async def test_a_photo_of_another_shape_is_refused_until_the_account_is_set_to_pad_it(
+    tg: FakeTelegram, crier: Crier, meta: FakeMeta, alice: Person
+) -> None:
+    person = meta.add_user("Alice")
+    page = meta.add_page("Crier Café", person)
+    ig = meta.world.link_instagram(page, "criercafe")
+    await alice.says("/start", "Crier")
+    menu = await alice.says("/connect", "Connect an account")
+    step = await alice.presses(menu, "📘 Facebook & Instagram (Meta)", "Tap the button")
+    link = next(b["url"] for row in step["reply_markup"]["inline_keyboard"] for b in row)
+    code = meta.authorize(link, person)
+    state = parse_qs(urlsplit(link).query)["state"][0]
+    async with httpx.AsyncClient() as browser:
+        await browser.get(
+            local(crier, f"{PUBLIC}/oauth/facebook/callback"), params={"code": code, "state": state}
+        )
+    offer = await dm(tg, alice, "Where should I publish?")
+    await alice.presses(offer, "➕ @criercafe", "Connected Instagram")
+
+    # 3:1 is wider than Instagram's feed takes: refused, and the preview says what to do.
+    alice.tg.send_photo(alice.user, jpeg(1500, 500), caption="The whole counter")
+    status = await tg.wait_for(alice.user, "New post")
+    preview = (await to_preview(alice, status, accounts="@criercafe")).preview
+    assert "let Crier pad or crop photos for this account" in preview["text"]
+    assert "✅ Confirm" not in buttons(preview)
+    await alice.says("/abort", "Cancelled")
+
+    # The user agrees once, in /accounts → ⚙️: now the photo is padded, and the preview says so.
+    listing = await alice.says("/accounts", "Your accounts")
+    options = await alice.presses(listing, "⚙️", "Feed photos not 4:5 to 1.91:1")
+    assert "✅ Refuse them: I'll crop" in buttons(options)
+    await alice.presses(
+        options, "Pad with white bars", lambda m: "✅ Pad with white bars" in buttons(m)
+    )
+    alice.tg.send_photo(alice.user, jpeg(1500, 500), caption="The whole counter")
+    status = await tg.wait_for(alice.user, "New post")
+    preview = (await to_preview(alice, status, accounts="@criercafe")).preview
+    assert "will be padded with white to 1.91:1 for Instagram" in preview["text"]
+    assert "✅ Confirm" in buttons(preview)
+    await alice.presses(preview, "✅ Confirm", "Scheduled #")
+    await make_due(crier)
+    await dm(tg, alice, "is out")
+
+    [published] = [m for m in meta.instagram.media.values() if m.ig_id == ig.id]
+    image_url = meta.instagram.containers[published.container_id].url
+    async with httpx.AsyncClient() as fetcher:
+        served = await fetcher.get(local(crier, image_url))
+    with Image.open(io.BytesIO(served.content)) as sent:
+        assert sent.size == (1500, 786), "padded to 1.91:1, the photo's width kept"

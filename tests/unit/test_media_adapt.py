@@ -13,6 +13,7 @@ import bot.media.adapt as media_adapt
 from bot.media.adapt import Adapted, MediaProfile, NotAdaptable, adapt, profile_for
 from bot.media.probe import MediaInfo, probe
 from bot.media.profile import clock, clock_pair, human_bytes
+from providers import instagram_limits
 from providers.base import Limits, MediaKind
 from providers.bluesky import LIMITS as BLUESKY_LIMITS
 from providers.mastodon_limits import ServerLimits
@@ -206,6 +207,58 @@ def test_aspect_ratio_out_of_range_is_not_adaptable(tmp_path: Path) -> None:
         "1.91:1. Crop it to fit and send it again."
     )
     inside = samples.jpeg(tmp_path / "portrait.jpg", (1080, 1350))  # exactly 4:5
+    assert not run(inside, profile, tmp_path / "cache").changed
+
+
+def test_aspect_ratio_refusal_says_the_account_can_fit_when_it_can(tmp_path: Path) -> None:
+    path = samples.jpeg(tmp_path / "panorama.jpg", (3000, 1000))
+    profile = profile_for(instagram_limits.limits_for({}), "Instagram")
+    with pytest.raises(NotAdaptable) as caught:
+        run(path, profile, tmp_path / "cache")
+    assert str(caught.value).endswith(
+        "Crop it and send it again, or let Crier pad or crop photos for this account: "
+        "/accounts → ⚙️."
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "fit", "expected", "note"),
+    [
+        ((3000, 1000), "pad", (3000, 1571), "padded with white to 1.91:1"),
+        ((1000, 3000), "pad", (2400, 3000), "padded with white to 4:5"),
+        ((3000, 1000), "crop", (1910, 1000), "cropped to 1.91:1"),
+        ((1000, 3000), "crop", (1000, 1250), "cropped to 4:5"),
+    ],
+)
+def test_a_photo_is_padded_or_cropped_only_as_the_account_is_set(
+    tmp_path: Path, size: tuple[int, int], fit: str, expected: tuple[int, int], note: str
+) -> None:
+    limits = instagram_limits.limits_for({"instagram_fit": fit})
+    profile = profile_for(limits, "Instagram")
+    path = samples.jpeg(tmp_path / "odd.jpg", size, color=(200, 30, 30))
+    result = run(path, profile, tmp_path / "cache")
+    image = reopen(result)
+    assert image.size == expected
+    low, high = instagram_limits.FEED_ASPECT
+    assert low <= image.width / image.height <= high
+    assert note in result.note
+    # What the preview expects is what the publish sends.
+    assert (media_adapt.expect(probe(path), profile).width, image.height) == (
+        image.width,
+        image.height,
+    )
+    middle = image.getpixel((image.width // 2, image.height // 2))
+    corner = image.getpixel((1, 1))
+    assert middle[0] > 150 > middle[1]  # the photo is still in the middle
+    if fit == "pad":
+        assert min(corner) > 240  # white bars
+    else:
+        assert corner[0] > 150 > corner[1]  # cropped: the photo reaches the corner
+
+
+def test_a_photo_already_in_shape_is_left_alone_when_fitting_is_on(tmp_path: Path) -> None:
+    profile = profile_for(instagram_limits.limits_for({"instagram_fit": "crop"}), "Instagram")
+    inside = samples.jpeg(tmp_path / "square.jpg", (1080, 1080))
     assert not run(inside, profile, tmp_path / "cache").changed
 
 

@@ -13,10 +13,11 @@ from PIL import ExifTags, Image
 
 from bot.engine.content import check, prepare_for
 from bot.media.adapt import expect
-from bot.media.prepare import item_label, media_info, profile_of
+from bot.media.prepare import check_media, item_label, media_info, profile_of
 from bot.media.probe import MediaInfo, probe
-from bot.media.profile import NotAdaptable
+from bot.media.profile import NotAdaptable, profile_for
 from bot.media.receive import storage_key
+from providers import instagram_limits
 from providers.base import AccountRef, MediaFile, MediaKind, PostContent, Severity
 from providers.bluesky import BlueskyProvider
 from providers.dryrun import DryRunProvider
@@ -388,3 +389,18 @@ def test_media_info_ignores_unknown_probe_keys() -> None:
         height=1,
         has_alpha=True,
     )
+
+
+def test_a_photo_the_account_fits_is_a_warning_in_the_preview(tmp_path: Path) -> None:
+    panorama = stored(tmp_path, samples.jpeg(tmp_path / "pano.jpg", (3000, 1000)))
+    asked = profile_for(instagram_limits.limits_for({}), "Instagram")
+    [refused], items = check_media([panorama], asked, tmp_path)
+    assert (refused.code, refused.severity, items) == ("aspect_ratio", Severity.ERROR, [])
+    padded = profile_for(instagram_limits.limits_for({"instagram_fit": "pad"}), "Instagram")
+    [warning], [item] = check_media([panorama], padded, tmp_path)
+    assert (warning.code, warning.severity) == ("aspect_fit", Severity.WARNING)
+    assert warning.message == (
+        "Photo (3000×1000) will be padded with white to 1.91:1 for Instagram, as this account "
+        "is set (/accounts → ⚙️)."
+    )
+    assert (item.width, item.height) == (3000, 1571)
