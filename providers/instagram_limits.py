@@ -126,6 +126,17 @@ def instagram_problems(post: PostContent, config: Mapping[str, Any]) -> list[Pro
     if chosen == "reel" and (len(post.media) != 1 or not is_video(post.media[0])):
         problems.append(Problem(code="reel_needs_video", message="An Instagram reel is one video."))
     carousel = chosen == "feed" and len(post.media) > 1
+    if chosen == "feed" and len(post.media) == 1 and is_video(post.media[0]):
+        problems.append(
+            Problem(
+                code="video_as_reel",
+                message=(
+                    "The video goes out as a reel, shown in the feed too: Instagram publishes "
+                    "every single video that way (a story instead: /accounts → ⚙️)."
+                ),
+                severity=Severity.WARNING,
+            )
+        )
     for index, item in enumerate(post.media, start=1):
         problems.extend(_item_problems(index, item, chosen, carousel=carousel, fit=fit_of(config)))
     return problems

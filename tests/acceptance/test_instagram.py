@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -16,13 +17,16 @@ import pytest
 import respx
 from cryptography.fernet import Fernet
 from PIL import Image
+from sqlalchemy import select
 
 from bot.app import Crier
 from bot.config import Settings
+from storage.models import Target, TargetStatus
 from tests.acceptance.conftest import (
     Person,
     buttons,
     dm,
+    eventually,
     jpeg,
     make_due,
     schedule_draft,
@@ -30,6 +34,7 @@ from tests.acceptance.conftest import (
 )
 from tests.fakes.meta_graph import HOSTS, FakeMeta
 from tests.fakes.telegram_api import FakeTelegram
+from tests.media_samples import mp4
 from tests.ports import free_port
 
 KEY = Fernet.generate_key().decode()
@@ -168,3 +173,56 @@ async def test_a_photo_of_another_shape_is_refused_until_the_account_is_set_to_p
         served = await fetcher.get(local(crier, image_url))
     with Image.open(io.BytesIO(served.content)) as sent:
         assert sent.size == (1500, 786), "padded to 1.91:1, the photo's width kept"
+
+
+async def test_a_video_goes_out_as_a_reel_through_the_two_phase_path(
+    tg: FakeTelegram, crier: Crier, meta: FakeMeta, alice: Person, tmp_path: Path
+) -> None:
+    person = meta.add_user("Alice")
+    page = meta.add_page("Crier Café", person)
+    ig = meta.world.link_instagram(page, "criercafe")
+    await alice.says("/start", "Crier")
+    menu = await alice.says("/connect", "Connect an account")
+    step = await alice.presses(menu, "📘 Facebook & Instagram (Meta)", "Tap the button")
+    link = next(b["url"] for row in step["reply_markup"]["inline_keyboard"] for b in row)
+    code = meta.authorize(link, person)
+    state = parse_qs(urlsplit(link).query)["state"][0]
+    async with httpx.AsyncClient() as browser:
+        await browser.get(
+            local(crier, f"{PUBLIC}/oauth/facebook/callback"), params={"code": code, "state": state}
+        )
+    offer = await dm(tg, alice, "Where should I publish?")
+    await alice.presses(offer, "➕ @criercafe", "Connected Instagram")
+
+    clip = mp4(tmp_path / "clip.mp4", seconds=4.0, size=(720, 1280))
+    tg.send_video(
+        alice.user, clip.read_bytes(), caption="Morning bake", width=720, height=1280, duration=4
+    )
+    status = await tg.wait_for(alice.user, "New post", timeout=15)
+    preview = (await to_preview(alice, status, accounts="@criercafe")).preview
+    assert "goes out as a reel" in preview["text"], "what Instagram will make of it, said now"
+    await alice.presses(preview, "✅ Confirm", "Scheduled #")
+    await make_due(crier)
+
+    # Meta is still making the reel: the container is kept and looked at again later.
+    async def waiting_on_meta() -> bool:
+        async with crier.db.session() as session:
+            row = (await session.execute(select(Target))).scalar_one()
+        return row.status == TargetStatus.QUEUED and row.handle is not None
+
+    await eventually(waiting_on_meta, timeout=10)
+    assert [c.status_code for c in meta.instagram.containers.values()] == ["IN_PROGRESS"]
+    assert not meta.instagram.media
+
+    # Each look is due 20 s later, as Meta advises for videos: time moves on until it's out.
+    async def published_after_a_look() -> bool:
+        await make_due(crier)
+        return bool(meta.instagram.media)
+
+    await eventually(published_after_a_look, timeout=10)
+    summary = await dm(tg, alice, "is out")
+    [published] = [m for m in meta.instagram.media.values() if m.ig_id == ig.id]
+    assert published.caption == "Morning bake"
+    assert "/reel/" in published.permalink
+    assert published.permalink in str(summary)
+    assert len(meta.instagram.containers) == 1, "one container, made once"

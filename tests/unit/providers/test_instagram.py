@@ -351,7 +351,22 @@ CASES = [
     ),
     (PostContent(text="x", media=(JPEG, MP4)), {}, []),
     (PostContent(text="x", media=(JPEG, replace(MP4, size=150_000_000))), {}, ["media_too_large"]),
-    (PostContent(text="x", media=(replace(MP4, duration=2.0),)), {}, ["video_too_short"]),
+    (
+        PostContent(text="x", media=(replace(MP4, duration=2.0),)),
+        {},
+        ["video_as_reel", "video_too_short"],
+    ),
+    (PostContent(text="x", media=(MP4,)), {}, ["video_as_reel"]),
+    (
+        PostContent(text="x", media=(replace(JPEG, width=2000, height=1000),)),
+        {"instagram_fit": "pad"},
+        [],
+    ),
+    (
+        PostContent(text="x", media=(replace(JPEG, width=2000, height=1000),)),
+        {"instagram_fit": "crop"},
+        [],
+    ),
     (PostContent(text="x", media=(JPEG,)), {"instagram_format": "reel"}, ["reel_needs_video"]),
     (PostContent(text="x", media=(MP4,)), {"instagram_format": "reel"}, []),
     (PostContent(text="", media=(JPEG, JPEG)), {"instagram_format": "story"}, ["too_many_media"]),
