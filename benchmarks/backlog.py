@@ -35,7 +35,13 @@ from benchmarks import report
 from benchmarks.bench_provider import BenchProvider
 from benchmarks.databases import DEFAULT_PG, fresh_database
 from benchmarks.fake_telegram_server import FakeBotApi, fake_bot_api
-from benchmarks.seeding import seed_accounts, seed_posts, seed_users, spread
+from benchmarks.seeding import (
+    indexes_built_after,
+    seed_accounts,
+    seed_posts,
+    seed_users,
+    spread,
+)
 from storage import posts, queue
 from storage.db import Database
 from storage.migrate import upgrade
@@ -71,11 +77,16 @@ async def seed(url: str, targets: int) -> dict[str, float]:
         start = datetime.now(UTC) + timedelta(hours=1)
         year = timedelta(days=365)
         heavy = min(HEAVY_USER_POSTS, targets)
-        await seed_posts(db, owners=owners[:1], times=spread(start, year, heavy))
         rest = max(0, targets - heavy - DUE_NOW)
-        await seed_posts(db, owners=owners[1:], times=spread(start, year, rest), first_id=heavy + 1)
-        now = datetime.now(UTC) - timedelta(seconds=1)
-        await seed_posts(db, owners=owners[1:], times=[now] * DUE_NOW, first_id=heavy + rest + 1)
+        async with indexes_built_after(db, ("posts", "targets")):
+            await seed_posts(db, owners=owners[:1], times=spread(start, year, heavy))
+            await seed_posts(
+                db, owners=owners[1:], times=spread(start, year, rest), first_id=heavy + 1
+            )
+            now = datetime.now(UTC) - timedelta(seconds=1)
+            await seed_posts(
+                db, owners=owners[1:], times=[now] * DUE_NOW, first_id=heavy + rest + 1
+            )
         seeded = time.perf_counter() - began
         if not db.is_sqlite:
             # What autovacuum does soon after a bulk load. SQLite is left as the app leaves

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
-from zoneinfo import available_timezones
 
 from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
@@ -24,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.accounts import users
+from bot.schedule.localtime import zone_names
 from bot.schedule.parse import find_timezone
 from bot.schedule.timezones import describe, match_timezone, timezone_at
 from bot.services import CustomContext
@@ -153,7 +153,7 @@ async def picked(update: Update, context: CustomContext) -> int:
     query = update.callback_query
     assert query is not None
     tz = (query.data or "").removeprefix("tz:set:")
-    if tz not in available_timezones():
+    if zone_names().get(tz.lower()) != tz:
         await query.answer("That button is not valid any more. Send /timezone.")
         return ConversationHandler.END
     await query.answer()

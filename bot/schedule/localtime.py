@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -62,8 +63,14 @@ def find_timezone(text: str) -> str | None:
     wanted = text.strip().replace(" ", "_")
     if not wanted or ("/" not in wanted and wanted.upper() not in ("UTC", "GMT")):
         return None
-    by_lower = {name.lower(): name for name in available_timezones()}
-    return by_lower.get(wanted.lower())
+    return zone_names().get(wanted.lower())
+
+
+@cache
+def zone_names() -> dict[str, str]:
+    """Every IANA name by its lower case. `available_timezones()` walks the tz database on
+    disk at each call; every command ("/list" has a slash) was checked against it."""
+    return {name.lower(): name for name in available_timezones()}
 
 
 # --- zone labels -------------------------------------------------------------------------

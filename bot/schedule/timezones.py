@@ -19,13 +19,13 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import available_timezones
 
 from bot.schedule.cities import ABBREVIATIONS as _ABBREVIATIONS
 from bot.schedule.cities import CITIES as _CITIES
 from bot.schedule.cities import COUNTRY_ALIASES as _COUNTRY_ALIASES
 from bot.schedule.cities import MAIN_ZONE as _MAIN_ZONE
 from bot.schedule.cities import RENAMED as _RENAMED
+from bot.schedule.localtime import zone_names
 from bot.schedule.parse import abbreviation, utc_offset, zone
 
 if TYPE_CHECKING:
@@ -234,9 +234,8 @@ def _zone_countries() -> dict[str, str]:
     return {row[2]: row[0] for row in _tab("zone.tab")}
 
 
-@cache
 def _zone_names() -> dict[str, str]:
-    return {name.lower(): name for name in available_timezones()}
+    return zone_names()
 
 
 def _entries(text: str) -> Iterable[tuple[str, list[str]]]:
