@@ -270,4 +270,5 @@ class MessageMethods(FileStore):
             raise bad_request("MESSAGE_TOO_LONG")
         self._callback_queries[query_id] = True
         self.callback_answers.append(copy.deepcopy(p))
+        self._changed()
         return True

@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 
-class _Server(uvicorn.Server):
+class QuietServer(uvicorn.Server):
     """uvicorn server that leaves the test runner's signal handlers alone (serve() would
     install SIGINT/SIGTERM handlers and restore them in an order that breaks when two
     fakes overlap, and Ctrl-C would stop the fake instead of the test run)."""
@@ -125,7 +125,7 @@ class TelegramEmulator(UserActions):
         self._global_bucket = None
         self._failures: dict[str, list[ApiError]] = {}
         self._port: int | None = None
-        self._server: _Server | None = None
+        self._server: QuietServer | None = None
         self._server_task: asyncio.Task[None] | None = None
         self._methods: dict[str, tuple[str, Callable[[JSON, dict[str, Upload]], Any]]] = {
             name[4:].lower(): (name[4:], getattr(self, name))
@@ -155,7 +155,7 @@ class TelegramEmulator(UserActions):
             ws="none",
             timeout_graceful_shutdown=2,
         )
-        self._server = _Server(config)
+        self._server = QuietServer(config)
         self._server_task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
             if self._server_task.done():

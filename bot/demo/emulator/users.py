@@ -177,11 +177,12 @@ class UserActions(BotApiMethods):
         return self._enqueue("message", stored.msg)
 
     @staticmethod
-    def _caption(caption: str | None) -> JSON:
+    def _caption(caption: str | None, entities: list[JSON] | None = None) -> JSON:
+        """A caption with the formatting the person gave it, or what Telegram detects."""
         if not caption:
             return {}
-        entities = detect_entities(caption)
-        return {"caption": caption, "caption_entities": entities or None}
+        found = entities if entities is not None else detect_entities(caption)
+        return {"caption": caption, "caption_entities": found or None}
 
     def send_message(self, user: FakeUser | int, content: JSON) -> JSON:
         """The user sends a message with these Bot API ``Message`` fields as they are: text
@@ -204,13 +205,18 @@ class UserActions(BotApiMethods):
         data: bytes,
         *,
         caption: str | None = None,
+        caption_entities: list[JSON] | None = None,
         media_group_id: str | None = None,
         width: int = 1280,
         height: int = 960,
         file_size: int | None = None,
     ) -> JSON:
         sizes = self._photo_set(data, width=width, height=height, size=file_size)
-        content = {"media_group_id": media_group_id, "photo": sizes, **self._caption(caption)}
+        content = {
+            "media_group_id": media_group_id,
+            "photo": sizes,
+            **self._caption(caption, caption_entities),
+        }
         return self._user_message(user, content)
 
     def send_video(
@@ -219,6 +225,7 @@ class UserActions(BotApiMethods):
         data: bytes,
         *,
         caption: str | None = None,
+        caption_entities: list[JSON] | None = None,
         media_group_id: str | None = None,
         width: int = 1280,
         height: int = 720,
@@ -240,7 +247,7 @@ class UserActions(BotApiMethods):
         content = {
             "media_group_id": media_group_id,
             "video": stored.as_media("video"),
-            **self._caption(caption),
+            **self._caption(caption, caption_entities),
         }
         return self._user_message(user, content)
 
@@ -252,6 +259,7 @@ class UserActions(BotApiMethods):
         file_name: str,
         mime_type: str,
         caption: str | None = None,
+        caption_entities: list[JSON] | None = None,
         media_group_id: str | None = None,
         file_size: int | None = None,
     ) -> JSON:
@@ -265,7 +273,7 @@ class UserActions(BotApiMethods):
         content = {
             "media_group_id": media_group_id,
             "document": stored.as_media("document"),
-            **self._caption(caption),
+            **self._caption(caption, caption_entities),
         }
         return self._user_message(user, content)
 
