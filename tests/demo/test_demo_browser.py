@@ -1,0 +1,78 @@
+"""`crier demo` in a real browser: a person clicks through the page, the unmodified bot
+answers through the emulator, posts appear in the demo channel's pane."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.slow
+
+Page = Any  # playwright.async_api.Page (imported only where chromium is)
+#: Long enough for the bot's round trips through the emulator on a busy CI machine.
+WAIT_MS = 20_000
+
+
+def photo(path: Path, color: str) -> Path:
+    Image.new("RGB", (800, 600), color).save(path, "JPEG", quality=80)
+    return path
+
+
+def bot_message(page: Page, text: str) -> Any:
+    """The chat's latest message (a bubble) that contains `text`."""
+    return page.locator("#chat-messages .msg", has_text=text).last
+
+
+async def press(page: Page, text: str, button: str) -> None:
+    """Click `button` under the chat's latest message containing `text`."""
+    await bot_message(page, text).get_by_role("button", name=button, exact=True).click()
+
+
+async def see(page: Page, where: str, text: str) -> None:
+    from playwright.async_api import expect
+
+    await expect(page.locator(where, has_text=text).last).to_be_visible(timeout=WAIT_MS)
+
+
+async def test_a_photo_scheduled_by_clicking_appears_in_the_channel_and_the_dm_says_so(
+    page: Page, tmp_path: Path
+) -> None:
+    await see(page, "#notice", "local demo")
+    await page.get_by_role("button", name="START").click()
+    await see(page, "#chat-messages .msg", "Crier")
+
+    async with page.expect_file_chooser() as chooser:
+        await page.get_by_title("Attach").click()
+        await page.get_by_role("button", name="🖼 Photo or video").click()
+    await (await chooser.value).set_files(photo(tmp_path / "launch.jpg", "orange"))
+    await page.locator("#caption").type("Launch day! ")
+    await page.keyboard.press("Control+b")
+    await page.keyboard.type("Tomorrow")
+    await page.get_by_role("button", name="Send", exact=True).click()
+
+    await see(page, "#chat-messages .msg.out", "Launch day!")
+    await see(page, "#chat-messages .msg", "1 photo")
+    await press(page, "1 photo", "✅ Done")
+    await see(page, "#chat-messages .msg", "Where should it go")
+    # On first start the demo user has Dry run and the demo channel connected.
+    picker = bot_message(page, "Where should it go")
+    await picker.get_by_role("button", name="▫️ Dry run").click()
+    await see(page, "#chat-messages button", "✅ Dry run")
+    await picker.get_by_role("button", name="▫️ @crier_demo · Telegram channel").click()
+    await see(page, "#chat-messages button", "✅ @crier_demo · Telegram channel")
+    await press(page, "Where should it go", "Next ➡")
+    await see(page, "#chat-messages .msg", "When?")
+    await press(page, "When?", "⚡ Now")
+    await see(page, "#chat-messages .msg", "Preview")
+    await press(page, "Preview", "✅ Confirm")
+
+    await see(page, "#channel-messages .msg", "Launch day!")
+    post = page.locator("#channel-messages .msg", has_text="Launch day!").last
+    assert await post.locator("img").count() == 1
+    assert await post.locator("b", has_text="Tomorrow").count() == 1, "the bold was lost"
+    await see(page, "#chat-messages .msg", "is out")
+    summary = bot_message(page, "is out")
+    assert "Dry run" in await summary.inner_text()
