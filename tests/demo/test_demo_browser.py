@@ -76,3 +76,48 @@ async def test_a_photo_scheduled_by_clicking_appears_in_the_channel_and_the_dm_s
     await see(page, "#chat-messages .msg", "is out")
     summary = bot_message(page, "is out")
     assert "Dry run" in await summary.inner_text()
+
+
+async def test_an_album_with_a_caption_scheduled_then_cancelled_with_the_command(
+    page: Page, tmp_path: Path
+) -> None:
+    await page.get_by_role("button", name="START").click()
+    await see(page, "#chat-messages .msg", "Crier")
+
+    async with page.expect_file_chooser() as chooser:
+        await page.get_by_title("Attach").click()
+        await page.get_by_role("button", name="🖼 Photo or video").click()
+    await (await chooser.value).set_files(
+        [photo(tmp_path / f"{color}.jpg", color) for color in ("red", "teal", "navy")]
+    )
+    await see(page, "#send-title", "Send 3 photos")
+    await page.locator("#caption").type("Our trip, day one")
+    await page.get_by_role("button", name="Send", exact=True).click()
+
+    # One bubble for the album, as Telegram draws it; one status for the whole album.
+    album = page.locator("#chat-messages .msg.out", has_text="Our trip, day one")
+    await see(page, "#chat-messages .msg.out", "Our trip, day one")
+    assert await album.locator("img").count() == 3
+    await see(page, "#chat-messages .msg", "3 photos")
+    await press(page, "3 photos", "✅ Done")
+    await see(page, "#chat-messages .msg", "Where should it go")
+    await press(page, "Where should it go", "▫️ @crier_demo · Telegram channel")
+    await see(page, "#chat-messages button", "✅ @crier_demo · Telegram channel")
+    await press(page, "Where should it go", "Next ➡")
+    await see(page, "#chat-messages .msg", "When?")
+    await page.locator("#input").type("in 10 minutes")
+    await page.keyboard.press("Enter")
+    await see(page, "#chat-messages .msg", "Preview")
+    await press(page, "Preview", "✅ Confirm")
+    await see(page, "#chat-messages .msg", "Scheduled #1")
+
+    # The command menu, as setMyCommands set it: picking /cancel sends it at once.
+    await page.locator("#input").type("/can")
+    await page.locator("#commands").get_by_role("button", name="/cancel").click()
+    await see(page, "#chat-messages .msg", "Tell me which post")
+    await page.locator("#input").type("/cancel 1")
+    await page.keyboard.press("Enter")
+    await see(page, "#chat-messages .msg", "Cancel post #1?")
+    await press(page, "Cancel post #1?", "🗑 Yes, cancel it")
+    await see(page, "#chat-messages .msg", "Cancelled post #1")
+    assert await page.locator("#channel-messages .msg").count() == 0
