@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Page, async_playwright
 
 from tests.ports import free_port
 
@@ -63,15 +64,13 @@ async def demo_url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def page(demo_url: str, tmp_path: Path) -> AsyncIterator[object]:
+async def page(demo_url: str, tmp_path: Path) -> AsyncIterator[Page]:
     """A headless chromium tab on the demo's page; a screenshot of it at the end of the test
     is kept as `finished.png` in the test's tmp_path."""
     if not HAVE_CHROMIUM:
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing (.ci/run installs it: apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.async_api import async_playwright
-
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         context = await browser.new_context(viewport={"width": 1280, "height": 860})

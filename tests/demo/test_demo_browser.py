@@ -3,15 +3,15 @@ answers through the emulator, posts appear in the demo channel's pane."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
+from playwright.async_api import Locator, Page, expect
 
 pytestmark = pytest.mark.slow
 
-Page = Any  # playwright.async_api.Page (imported only where chromium is)
 #: Long enough for the bot's round trips through the emulator on a busy CI machine.
 WAIT_MS = 20_000
 
@@ -21,7 +21,7 @@ def photo(path: Path, color: str) -> Path:
     return path
 
 
-def bot_message(page: Page, text: str) -> Any:
+def bot_message(page: Page, text: str) -> Locator:
     """The chat's latest message (a bubble) that contains `text`."""
     return page.locator("#chat-messages .msg", has_text=text).last
 
@@ -32,8 +32,6 @@ async def press(page: Page, text: str, button: str) -> None:
 
 
 async def see(page: Page, where: str, text: str) -> None:
-    from playwright.async_api import expect
-
     await expect(page.locator(where, has_text=text).last).to_be_visible(timeout=WAIT_MS)
 
 
@@ -76,6 +74,9 @@ async def test_a_photo_scheduled_by_clicking_appears_in_the_channel_and_the_dm_s
     await see(page, "#chat-messages .msg", "is out")
     summary = bot_message(page, "is out")
     assert "Dry run" in await summary.inner_text()
+    # The DM's link to the post shows it in the channel's pane (not t.me, in a demo).
+    await summary.get_by_role("link", name="view post").click()
+    await expect(post).to_have_class(re.compile("flash"))
 
 
 async def test_an_album_with_a_caption_scheduled_then_cancelled_with_the_command(

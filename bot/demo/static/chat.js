@@ -42,6 +42,14 @@ function entityElement(entity, text) {
     link.href = entity.url || (/^https?:/.test(text) ? text : `http://${text}`);
     link.target = "_blank";
     link.rel = "noopener";
+    link.onclick = (event) => {
+      // A link to a post of the demo channel shows it in the channel's pane.
+      const post = link.href.match(/^https:\/\/t\.me\/(\w+)\/(\d+)/);
+      if (post && post[1] === state?.channel.username) {
+        event.preventDefault();
+        showChannelPost(Number(post[2]));
+      }
+    };
     return link;
   }
   if (entity.type === "bot_command") {
@@ -88,6 +96,14 @@ function formatted(text, entities = []) {
     }
   }
   return root;
+}
+
+function showChannelPost(messageId) {
+  const post = document.querySelector(`#channel-messages [data-message-id="${messageId}"]`);
+  if (!post) return toast("That post is not in the channel (any more)");
+  post.scrollIntoView({ behavior: "smooth", block: "center" });
+  post.classList.add("flash");
+  setTimeout(() => post.classList.remove("flash"), 1500);
 }
 
 // ------------------------------------------------------------------- drawing messages
@@ -274,6 +290,7 @@ function draw(next) {
   if (pinned) {
     $("pinned").innerHTML = "<b>Pinned message</b><span></span>";
     $("pinned").querySelector("span").textContent = describe(pinned);
+    $("pinned").onclick = () => showChannelPost(pinned.message_id);
   }
   drawReplyKeyboard(state.keyboard);
 }
