@@ -35,7 +35,7 @@ async def see(page: Page, where: str, text: str) -> None:
     await expect(page.locator(where, has_text=text).last).to_be_visible(timeout=WAIT_MS)
 
 
-async def test_a_photo_scheduled_by_clicking_appears_in_the_channel_and_the_dm_says_so(
+async def test_a_photo_scheduled_in_a_minute_then_posted_now_reaches_the_channel_and_the_dm(
     page: Page, tmp_path: Path
 ) -> None:
     await see(page, "#notice", "local demo")
@@ -63,9 +63,14 @@ async def test_a_photo_scheduled_by_clicking_appears_in_the_channel_and_the_dm_s
     await see(page, "#chat-messages button", "✅ @crier_demo · Telegram channel")
     await press(page, "Where should it go", "Next ➡")
     await see(page, "#chat-messages .msg", "When?")
-    await press(page, "When?", "⚡ Now")
+    await page.locator("#input").type("in 1 minute")
+    await page.keyboard.press("Enter")
     await see(page, "#chat-messages .msg", "Preview")
     await press(page, "Preview", "✅ Confirm")
+    await see(page, "#chat-messages .msg", "Scheduled #1")
+    # The minute need not pass: the scheduled post's ⚡ Post now sends it at once.
+    assert await page.locator("#channel-messages .msg").count() == 0
+    await press(page, "Scheduled #1", "⚡ Post now")
 
     await see(page, "#channel-messages .msg", "Launch day!")
     post = page.locator("#channel-messages .msg", has_text="Launch day!").last
@@ -122,3 +127,43 @@ async def test_an_album_with_a_caption_scheduled_then_cancelled_with_the_command
     await press(page, "Cancel post #1?", "🗑 Yes, cancel it")
     await see(page, "#chat-messages .msg", "Cancelled post #1")
     assert await page.locator("#channel-messages .msg").count() == 0
+
+
+async def test_pasted_formatting_commands_menu_and_a_shared_location_for_the_timezone(
+    page: Page,
+) -> None:
+    await page.context.grant_permissions(["geolocation"])
+    await page.context.set_geolocation({"latitude": 52.52, "longitude": 13.405})  # Berlin
+    await page.get_by_role("button", name="START").click()
+    await see(page, "#chat-messages .msg", "Crier")
+
+    # Formatted text pasted from elsewhere keeps its bold and its link as entities.
+    await page.locator("#input").click()
+    await page.locator("#input").evaluate(
+        """(input, html) => {
+            const data = new DataTransfer();
+            data.setData("text/html", html);
+            data.setData("text/plain", "Big news, read it");
+            const paste = {clipboardData: data, bubbles: true, cancelable: true};
+            input.dispatchEvent(new ClipboardEvent("paste", paste));
+        }""",
+        '<p><span style="font-weight:700">Big</span> news, '
+        '<a href="https://example.com/x">read it</a></p>',
+    )
+    await page.keyboard.press("Enter")
+    mine = page.locator("#chat-messages .msg.out", has_text="Big news").last
+    await expect(mine.locator("b", has_text="Big")).to_be_visible(timeout=WAIT_MS)
+    await expect(mine.get_by_role("link", name="read it")).to_have_attribute(
+        "href", "https://example.com/x"
+    )
+    await see(page, "#chat-messages .msg", "New post")
+
+    # The command menu lists what the bot set with setMyCommands.
+    await page.get_by_role("button", name="☰ Menu").click()
+    await page.locator("#commands").get_by_role("button", name="/timezone").click()
+    await expect(page.locator("#keyboard")).to_be_visible(timeout=WAIT_MS)
+    await page.locator("#keyboard").get_by_role("button", name="📍 Share my location").click()
+    await see(page, "#chat-messages .msg.out", "Location")
+    await see(page, "#chat-messages .msg", "Timezone set to")
+    assert "Berlin" in await bot_message(page, "Timezone set to").inner_text()
+    await expect(page.locator("#keyboard")).to_be_hidden()

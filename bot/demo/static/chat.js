@@ -295,10 +295,15 @@ function draw(next) {
   drawReplyKeyboard(state.keyboard);
 }
 
+// The reply keyboard the bot set last; a one-time keyboard hides once used, as clients do.
+let usedKeyboard = null;
+
 function drawReplyKeyboard(markup) {
   const box = $("keyboard");
-  const rows = markup?.keyboard || [];
+  const key = JSON.stringify(markup);
+  const rows = key === usedKeyboard ? [] : markup?.keyboard || [];
   box.hidden = rows.length === 0;
+  $("input").dataset.placeholder = (rows.length && markup.input_field_placeholder) || "Message";
   box.replaceChildren(...rows.map((row) => {
     const line = document.createElement("div");
     line.className = "kb-row";
@@ -308,7 +313,13 @@ function drawReplyKeyboard(markup) {
       element.type = "button";
       element.className = "kb";
       element.textContent = label;
-      element.onclick = () => (button.request_location ? shareLocation() : sendText(label));
+      element.onclick = () => {
+        if (markup.one_time_keyboard) {
+          usedKeyboard = key;
+          box.hidden = true;
+        }
+        return button.request_location ? shareLocation() : sendText(label);
+      };
       line.append(element);
     }
     return line;
