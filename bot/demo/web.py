@@ -164,7 +164,7 @@ class DemoChat:
                 wait = min(15.0, left + 0.05) if action else 15.0
                 now = await self.tg.changed(seen, wait)
                 if now == seen:
-                    if self.tg._closing:
+                    if self.tg.closing:
                         return
                     if action:  # the action ran out: show the chat without it
                         yield f"data: {json.dumps(self.state())}\n\n"

@@ -375,6 +375,11 @@ class TelegramEmulator(UserActions):
         raise AssertionError(message)
 
     @property
+    def closing(self) -> bool:
+        """The emulator is shutting down (long polls and watchers should end)."""
+        return self._closing
+
+    @property
     def version(self) -> int:
         """Grows with every change a watcher of the chats would see."""
         return self._seq
