@@ -3,12 +3,15 @@ answers through the emulator, posts appear in the demo channel's pane."""
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.async_api import Locator, Page, expect
+
+from tests import media_samples as samples
 
 pytestmark = pytest.mark.slow
 
@@ -167,3 +170,54 @@ async def test_pasted_formatting_commands_menu_and_a_shared_location_for_the_tim
     await see(page, "#chat-messages .msg", "Timezone set to")
     assert "Berlin" in await bot_message(page, "Timezone set to").inner_text()
     await expect(page.locator("#keyboard")).to_be_hidden()
+
+
+async def test_a_photo_and_a_video_dropped_on_the_chat_go_out_as_one_channel_album(
+    page: Page, tmp_path: Path
+) -> None:
+    await page.get_by_role("button", name="START").click()
+    await see(page, "#chat-messages .msg", "Crier")
+    files = [
+        ("beach.jpg", "image/jpeg", photo(tmp_path / "beach.jpg", "gold")),
+        ("waves.mp4", "video/mp4", samples.mp4(tmp_path / "waves.mp4", seconds=1.0)),
+    ]
+    dropped = [
+        {"name": name, "type": kind, "b64": base64.b64encode(path.read_bytes()).decode()}
+        for name, kind, path in files
+    ]
+    await page.locator("#chat").evaluate(
+        """(chat, files) => {
+            const data = new DataTransfer();
+            for (const file of files) {
+                const bytes = Uint8Array.from(atob(file.b64), (c) => c.charCodeAt(0));
+                data.items.add(new File([bytes], file.name, {type: file.type}));
+            }
+            for (const type of ["dragover", "drop"]) {
+                const init = {dataTransfer: data, bubbles: true, cancelable: true};
+                chat.dispatchEvent(new DragEvent(type, init));
+            }
+        }""",
+        dropped,
+    )
+    await see(page, "#send-title", "Send 2 items")
+    await page.locator("#caption").type("Summer")
+    await page.get_by_role("button", name="Send", exact=True).click()
+
+    sent = page.locator("#chat-messages .msg.out", has_text="Summer")
+    await expect(sent.locator("video")).to_have_count(1, timeout=WAIT_MS)
+    await expect(sent.locator("img")).to_have_count(1)
+    await see(page, "#chat-messages .msg", "1 video")
+    await press(page, "1 video", "✅ Done")
+    await see(page, "#chat-messages .msg", "Where should it go")
+    await press(page, "Where should it go", "▫️ @crier_demo · Telegram channel")
+    await see(page, "#chat-messages button", "✅ @crier_demo · Telegram channel")
+    await press(page, "Where should it go", "Next ➡")
+    await see(page, "#chat-messages .msg", "When?")
+    await press(page, "When?", "⚡ Now")
+    await see(page, "#chat-messages .msg", "Preview")
+    await press(page, "Preview", "✅ Confirm")
+
+    post = page.locator("#channel-messages .msg", has_text="Summer")
+    await expect(post.locator("video")).to_have_count(1, timeout=WAIT_MS)
+    await expect(post.locator("img")).to_have_count(1)
+    await see(page, "#chat-messages .msg", "is out")

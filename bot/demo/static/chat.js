@@ -212,6 +212,8 @@ function bubble(group, mine, showSender) {
   if (shown.length > 1) {
     const album = document.createElement("div");
     album.className = "album";
+    const columns = shown.length === 4 ? 2 : Math.min(shown.length, 3);
+    album.style.gridTemplateColumns = `repeat(${columns}, 1fr)`;
     album.append(...shown);
     box.append(album);
   } else if (shown.length) {
