@@ -172,52 +172,53 @@ def _demo(port: int, data: Path | None) -> int:
 
 
 async def _run_demo(port: int, data: Path | None) -> int:
+    from bot.app import Crier
     from bot.demo.emulator.server import TelegramEmulator
-    from bot.demo.web import DemoChat, DemoWorld, serve
+    from bot.demo.web import DemoChat, DemoWorld, listen, serve
 
+    try:  # first, so a taken port is said at once
+        sock = listen("127.0.0.1", port)
+    except OSError as exc:
+        print(
+            f"Could not serve the demo on 127.0.0.1:{port} ({exc.strerror}); "
+            "try another, like `crier demo --port 8081`.",
+            file=sys.stderr,
+        )
+        return 1
     # The compose flow's conversations track callbacks per chat on purpose (pyproject.toml).
     warnings.filterwarnings("ignore", message="If 'per_message=False'")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    with contextlib.ExitStack() as stack:
+    async with contextlib.AsyncExitStack() as stack:  # left in reverse: page, bot, emulator
+        stack.callback(sock.close)
         folder = data or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="crier-")))
         folder.mkdir(parents=True, exist_ok=True)
         bot_id, bot_username = DEMO_BOT
-        async with TelegramEmulator(
-            token=f"{bot_id}:DEMO-{secrets.token_urlsafe(24)}",
-            bot_id=bot_id,
-            bot_username=bot_username,
-        ) as tg:
-            tg.enforce_rate_limits = True  # Telegram's pace; Crier keeps it
-            user = tg.add_user(DEMO_USER[0], DEMO_USER[1], DEMO_USER[2])
-            channel_id, title, username = DEMO_CHANNEL
-            tg.add_channel(channel_id, title, username, admins={user.id: "creator"})
-            settings = _demo_settings(tg.token, tg.base_url, tg.file_base_url, folder)
-            logs.configure(settings.log_level, logs.known_secrets(settings), settings.log_format)
-            crier = await _start_demo_crier(settings, user.id, user.first_name, username)
-            if crier is None:
-                return 1
-            try:
-                chat = DemoChat(tg, DemoWorld(user=user, channel=tg.chats[channel_id]))
-                try:
-                    async with serve(chat, "127.0.0.1", port) as bound:
-                        print(
-                            f"Crier demo: open http://127.0.0.1:{bound} in a browser "
-                            f"(data in {folder}; Ctrl-C stops it).",
-                            flush=True,
-                        )
-                        await stop.wait()
-                except OSError as exc:
-                    print(
-                        f"Could not serve the demo on 127.0.0.1:{port} ({exc.strerror}); "
-                        "try another, like `crier demo --port 8081`.",
-                        file=sys.stderr,
-                    )
-                    return 1
-            finally:
-                await crier.__aexit__(None, None, None)
+        tg = await stack.enter_async_context(
+            TelegramEmulator(
+                token=f"{bot_id}:DEMO-{secrets.token_urlsafe(24)}",
+                bot_id=bot_id,
+                bot_username=bot_username,
+            )
+        )
+        tg.enforce_rate_limits = True  # Telegram's pace; Crier keeps it
+        user = tg.add_user(*DEMO_USER)
+        channel_id, title, username = DEMO_CHANNEL
+        tg.add_channel(channel_id, title, username, admins={user.id: "creator"})
+        settings = _demo_settings(tg.token, tg.base_url, tg.file_base_url, folder)
+        logs.configure(settings.log_level, logs.known_secrets(settings), settings.log_format)
+        crier = await stack.enter_async_context(Crier(settings))
+        await _seed_demo(crier, user.id, user.first_name, username)
+        chat = DemoChat(tg, DemoWorld(user=user, channel=tg.chats[channel_id]))
+        bound = await stack.enter_async_context(serve(chat, sock))
+        print(
+            f"Crier demo: open http://127.0.0.1:{bound} in a browser "
+            f"(data in {folder}; Ctrl-C stops it).",
+            flush=True,
+        )
+        await stop.wait()
     return 0
 
 
@@ -244,34 +245,24 @@ def _demo_settings(token: str, base_url: str, file_url: str, folder: Path) -> Se
     )
 
 
-async def _start_demo_crier(
-    settings: Settings, user_id: int, first_name: str, channel: str
-) -> Crier | None:
-    """Start Crier and give the demo user what a first visit needs: their Dry run account
-    and the demo channel, connected as the bot would connect them (verified through the
-    emulator). Kept across runs with --data; connecting again only refreshes it."""
+async def _seed_demo(crier: Crier, user_id: int, first_name: str, channel: str) -> None:
+    """Give the demo user what a first visit needs: their Dry run account and the demo
+    channel, connected as the bot would connect them (verified through the emulator). Kept
+    across runs with --data; connecting again only refreshes it."""
     from bot.accounts import connecting, users
-    from bot.app import Crier
 
-    crier = Crier(settings)
-    await crier.__aenter__()
-    try:
-        assert crier.services is not None
-        await users.ensure_user(
-            crier.services,
-            user_id=user_id,
-            chat_id=user_id,
-            first_name=first_name,
-            username=DEMO_USER[2],
-            language="en",
-        )
-        await connecting.connect(
-            crier.services, user_id, "telegram", {"chat": f"@{channel}", "user_id": user_id}
-        )
-    except BaseException:
-        await crier.__aexit__(None, None, None)
-        raise
-    return crier
+    assert crier.services is not None
+    await users.ensure_user(
+        crier.services,
+        user_id=user_id,
+        chat_id=user_id,
+        first_name=first_name,
+        username=DEMO_USER[2],
+        language="en",
+    )
+    await connecting.connect(
+        crier.services, user_id, "telegram", {"chat": f"@{channel}", "user_id": user_id}
+    )
 
 
 if __name__ == "__main__":

@@ -278,9 +278,8 @@ class DemoChat:
         return JSONResponse({"ok": True})
 
 
-@contextlib.asynccontextmanager
-async def serve(chat: DemoChat, host: str, port: int) -> AsyncIterator[int]:
-    """Serve the web chat on ``host:port`` (0: any free port); yields the port."""
+def listen(host: str, port: int) -> socket.socket:
+    """The web chat's socket, bound (0: any free port); raises OSError when it is taken."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -288,6 +287,12 @@ async def serve(chat: DemoChat, host: str, port: int) -> AsyncIterator[int]:
     except OSError:
         sock.close()
         raise
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def serve(chat: DemoChat, sock: socket.socket) -> AsyncIterator[int]:
+    """Serve the web chat on a socket from `listen`; yields its port."""
     config = uvicorn.Config(
         chat.app,
         log_level="warning",
