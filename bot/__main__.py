@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from bot.config import Settings
 from bot.ops import logs
@@ -232,7 +232,7 @@ def _demo_settings(token: str, base_url: str, file_url: str, folder: Path) -> Se
         key_file.write_text(generate_key())
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        telegram_bot_token=token,
+        telegram_bot_token=SecretStr(token),
         telegram_api_base_url=base_url,
         telegram_file_base_url=file_url,
         telegram_mode="polling",
@@ -240,7 +240,7 @@ def _demo_settings(token: str, base_url: str, file_url: str, folder: Path) -> Se
         database_url=f"sqlite+aiosqlite:///{folder / 'crier.db'}",
         media_dir=folder / "media",
         web_port=0,
-        crier_encryption_key=key_file.read_text().strip(),
+        crier_encryption_key=SecretStr(key_file.read_text().strip()),
         log_level="WARNING",
     )
 
