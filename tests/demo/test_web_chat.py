@@ -134,3 +134,21 @@ async def test_a_button_press_returns_the_bots_answer(
     tg.api_answerCallbackQuery({"callback_query_id": query["id"], "text": "Done!"}, {})
     # ...and its answer is what the page shows.
     assert (await pressing).json() == {"ok": True, "text": "Done!", "show_alert": False}
+
+
+async def test_pins_and_deletions_reach_the_page(
+    tg: TelegramEmulator, page: httpx.AsyncClient
+) -> None:
+    post = tg.api_sendMessage({"chat_id": CHANNEL, "text": "Big news"}, {})
+    seen = tg.version
+    tg.api_pinChatMessage({"chat_id": CHANNEL, "message_id": post["message_id"]}, {})
+    assert await tg.changed(seen, 1.0) > seen  # what the event stream waits on
+    channel = (await page.get("/state")).json()["channel"]
+    assert channel["pinned"] == [post["message_id"]]
+    assert [m.get("text") for m in channel["messages"]] == ["Big news", None]  # + "pinned"
+
+    seen = tg.version
+    tg.api_deleteMessage({"chat_id": CHANNEL, "message_id": post["message_id"]}, {})
+    assert await tg.changed(seen, 1.0) > seen
+    channel = (await page.get("/state")).json()["channel"]
+    assert post["message_id"] not in [m["message_id"] for m in channel["messages"]]
