@@ -417,3 +417,14 @@ def test_every_room_says_what_it_holds() -> None:
         if not ast.get_docstring(ast.parse(path.read_text()))
     ]
     assert not silent, f"rooms whose __init__.py has no docstring: {silent}"
+
+
+def test_the_demo_imports_nothing_of_crier() -> None:
+    """bot/demo/ imitates an outside service (api.telegram.org): beyond the rooms rule, it
+    imports neither providers/ nor storage/ nor a top file of bot/."""
+    wrong = [
+        f"{item.where()}: demo/ imports {item.target}"
+        for item in imports()
+        if room_of(item.source) == "demo" and ours(item) and room_of(item.target) != "demo"
+    ]
+    assert not wrong, "\n".join(wrong)
