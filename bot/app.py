@@ -29,6 +29,7 @@ from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
+from bot.handlers import webhook as webhook_handlers  # issue 18: outgoing webhooks
 from bot.handlers.admin import commands as admin
 from bot.handlers.inbound import Budget, FairUpdates
 from bot.handlers.persistence import DatabasePersistence
@@ -242,6 +243,7 @@ class Crier:
             start.install(self.app)
             user_settings.install(self.app)  # issue 6: /timezone (before compose)
             queue_slots.install(self.app)  # issue 6: /slots
+            webhook_handlers.install(self.app)  # issue 18: /webhook (before compose)
             connect.install(self.app)
             accounts.install(self.app)
             destinations.install(self.app)  # /accounts → 🎯

@@ -169,7 +169,8 @@ async def claim(
         .order_by(WebhookDelivery.id)
         .execution_options(populate_existing=True)
     )
-    claimed, orphans = [], []
+    claimed: list[Claimed] = []
+    orphans: list[int] = []
     for delivery, url, secret in rows:
         if url is None:
             orphans.append(delivery.id)

@@ -72,10 +72,15 @@ async def emit(session: AsyncSession, events: Sequence[webhooks.NewEvent], now: 
 
 
 async def emit_for_targets(
-    session: AsyncSession, user_id: int, target_ids: Sequence[int], now: datetime
+    session: AsyncSession,
+    user_id: int,
+    target_ids: Sequence[int],
+    status: TargetStatus,
+    now: datetime,
 ) -> int:
-    """Queue an event for each of the user's targets, as each stands now (only settled ones):
-    for changes written with one UPDATE (a cancel, a "mark as published")."""
+    """Queue an event for each of the user's targets that is now in `status`: for changes
+    written with one UPDATE (a cancel, a "mark as published"). A target the change didn't
+    reach (the engine took it meanwhile) is in another status, and gets its own event."""
     if not target_ids:
         return 0
     rows = await session.scalars(
@@ -88,6 +93,6 @@ async def emit_for_targets(
     events = [
         for_target(t, t.status, url=t.url, error=t.last_error, now=now)
         for t in rows
-        if t.status in TYPES
+        if t.status == status
     ]
     return await emit(session, events, now)
