@@ -8,6 +8,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -262,3 +263,27 @@ async def test_without_an_encryption_key_the_secret_cant_be_kept(
         await alice.says("/start", "Crier")
         told = await alice.says("/webhook https://example.com/hooks", "🤔")
         assert "CRIER_ENCRYPTION_KEY" in told["text"]
+
+
+async def test_disconnecting_an_account_cancels_its_posts_with_events(
+    tg: FakeTelegram, settings: Settings, alice: Person
+) -> None:
+    receiver = WebhookReceiver()
+    provider = ScriptedProvider(["ok"])
+    async with receiving(receiver) as url, Crier(settings, providers=[provider]) as crier:
+        await alice.says("/start", "Crier")
+        await set_in_chat(alice, url, receiver)
+        token = {"token": "t"}
+        account = await seed_account(crier, alice.id, "scripted", "@alice", credentials=token)
+        tomorrow = datetime.now(UTC) + timedelta(days=1)
+        _, [queued] = await seed_post(crier, alice.id, [account], "Later", when=tomorrow)
+
+        listing = await alice.says("/accounts", "Your accounts")
+        question = await alice.presses(listing, f"acc:off:{account}", "Disconnect")
+        await alice.presses(question, "🗑 Yes, disconnect", "Disconnected")
+        [got] = await eventually(receiver.accepted, timeout=PATIENCE)
+
+        assert got.event["type"] == "post.cancelled"
+        assert got.event["data"]["target_id"] == queued
+        assert got.event["data"]["error"] == "account disconnected"
+        assert provider.calls == []

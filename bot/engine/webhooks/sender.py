@@ -14,6 +14,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 #: Deliveries claimed per batch (sent at once, each to its own receiver).
 BATCH = 20
 LEASE = timedelta(seconds=120)
+#: Longest a run keeps the sender busy before it yields and re-arms (seconds).
+RUN_SECONDS = 2.0
 #: Least time between the starts of two runs woken by new events (seconds).
 WAKE_SECONDS = 0.2
 USER_AGENT = "Crier-Webhooks/1"
@@ -109,7 +112,11 @@ class WebhookSender:
         async with self._lock:
             self._again = False
             self._last_run = self._clock()
+            began = time.monotonic()
             while True:
+                if time.monotonic() - began > RUN_SECONDS:
+                    self._again = True  # yield to shutdown and the rest; carry on right after
+                    break
                 batch = await self._db.run(
                     partial(webhooks.claim, now=self._clock(), lease=LEASE, limit=BATCH)
                 )
