@@ -146,3 +146,31 @@ async def test_changing_the_url_keeps_the_secret_unless_a_new_one_is_given(
     assert (found.url, found.secret) == ("https://b.example/h", "one")
     assert await db.run(lambda s: webhooks.set_secret(s, 1, "two", NOW)) is True
     assert await db.run(lambda s: webhooks.set_secret(s, 2, "two", NOW)) is False
+
+
+async def test_skipped_repeats_of_a_listening_user_are_cancelled_events(db: Database) -> None:
+    from bot.engine import series
+    from storage import accounts, posts
+
+    berlin = "Europe/Berlin"
+    saturday = datetime(2027, 3, 27, 8, 0, tzinfo=UTC)
+    await _users(db, 1)
+
+    async def work(s):  # type: ignore[no-untyped-def]
+        account = await accounts.add(s, user_id=1, platform="dryrun", label="Dry run")
+        post = await posts.new_draft(s, 1)
+        post.text = "daily"
+        post.rrule = "FREQ=DAILY"
+        dtstart, first = series.first_occurrence(post.rrule, berlin, saturday)
+        await posts.schedule(s, post, [account], first, berlin, dtstart_local=dtstart)
+        await webhooks.set_endpoint(s, 1, url="https://a.example/h", sealed_secret="x", now=NOW)
+
+    await db.run(work)
+    # Monday: Saturday's occurrence (and Sunday's) were missed while nothing ran.
+    monday = datetime(2027, 3, 29, 6, 30, tzinfo=UTC)
+    assert await db.run(lambda s: series.skip_missed(s, monday)) == 1
+
+    [event] = await db.run(lambda s: webhooks.recent(s, 1))
+    assert event.type == "post.cancelled"
+    assert event.payload["data"]["occurrence"] == 0
+    assert event.payload["data"]["error"].startswith("Skipped 2 repeats")
