@@ -27,6 +27,7 @@ from tests.acceptance.conftest import (
     dm,
     eventually,
     make_due,
+    schedule_draft,
     schedule_text,
 )
 from tests.acceptance.seeding import seed_account, seed_post, target
@@ -287,3 +288,30 @@ async def test_disconnecting_an_account_cancels_its_posts_with_events(
         assert got.event["data"]["target_id"] == queued
         assert got.event["data"]["error"] == "account disconnected"
         assert provider.calls == []
+
+
+async def test_an_account_taken_off_a_post_by_an_edit_is_a_cancelled_event(
+    tg: FakeTelegram, settings: Settings, alice: Person
+) -> None:
+    receiver = WebhookReceiver()
+    provider = ScriptedProvider(["ok"])
+    async with receiving(receiver) as url, Crier(settings, providers=[provider]) as crier:
+        await alice.says("/start", "Crier")
+        await set_in_chat(alice, url, receiver)
+        token = {"token": "t"}
+        await seed_account(crier, alice.id, "scripted", "@loud", credentials=token)
+        status = await alice.says("Edit me", "New post")
+        await schedule_draft(alice, status, accounts=["Dry run"], when="Tomorrow 09:00")
+
+        listing = await alice.says("/list", "Your posts")
+        menu = await alice.presses(listing, "✏️ Edit #1", "Editing post #1")
+        picker = await alice.presses(menu, "👥 Accounts", "Where should post")
+        picker = await alice.presses(picker, "▫️ @loud", lambda m: "✅ @loud" in buttons(m))
+        picker = await alice.presses(picker, "✅ Dry run", lambda m: "▫️ Dry run" in buttons(m))
+        menu = await alice.presses(picker, "✅ Done", lambda m: "💾 Save" in buttons(m))
+        await alice.presses(menu, "💾 Save", "Saved post")
+        [got] = await eventually(receiver.accepted, timeout=PATIENCE)
+
+        assert got.event["type"] == "post.cancelled"
+        assert got.event["data"]["platform"] == "dryrun"
+        assert got.event["data"]["post_id"] == 1
