@@ -315,3 +315,31 @@ async def test_an_account_taken_off_a_post_by_an_edit_is_a_cancelled_event(
         assert got.event["type"] == "post.cancelled"
         assert got.event["data"]["platform"] == "dryrun"
         assert got.event["data"]["post_id"] == 1
+
+
+async def test_an_event_is_given_up_after_its_last_try_and_the_screen_says_so(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    settings = make_settings(
+        crier_encryption_key=KEY,
+        webhook_block_private_hosts=False,
+        webhook_retry_base_seconds=0.1,
+        webhook_retry_max_seconds=0.2,
+        webhook_max_attempts=2,
+    )
+    receiver = WebhookReceiver(answers=[503] * 10)
+    async with receiving(receiver) as url, Crier(settings) as crier:
+        await alice.says("/start", "Crier")
+        await set_in_chat(alice, url, receiver)
+        await schedule_text(alice, "Nobody home")
+        await make_due(crier)
+
+        async def given_up() -> bool:
+            rows = await deliveries(crier)
+            return bool(rows) and rows[0].status == WebhookStatus.FAILED
+
+        await eventually(given_up, timeout=PATIENCE)
+        assert [r.answered for r in receiver.received] == [503, 503]
+        screen = await alice.says("/webhook", "Latest deliveries")
+        assert "gave up: HTTP 503" in screen["text"]
+        assert "(gave up after 2 tries)" in screen["text"]

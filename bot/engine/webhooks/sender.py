@@ -122,8 +122,19 @@ class WebhookSender:
                 )
                 if not batch:
                     break
-                results = await asyncio.gather(*(self._deliver(c) for c in batch))
-                delivered += sum(results)
+                results = await asyncio.gather(
+                    *(self._deliver(c) for c in batch), return_exceptions=True
+                )
+                for claimed, result in zip(batch, results, strict=True):
+                    if isinstance(result, BaseException):
+                        # Left to its lease: it is tried again, never lost.
+                        log.error(
+                            "webhook %s: delivery broke (%s)",
+                            claimed.delivery.event_id,
+                            type(result).__name__,
+                        )
+                    else:
+                        delivered += result
             nxt = await self._db.run(webhooks.next_due)
         if self._wakeup is not None:
             if self._again:
