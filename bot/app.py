@@ -23,11 +23,13 @@ from bot.config import Settings
 from bot.engine.notifier import Notifier
 from bot.engine.retry import RetryPolicy
 from bot.engine.runner import Engine, EngineConfig
+from bot.engine.webhooks.sender import DeliveryPolicy, WebhookSender
 from bot.handlers import accounts, connect, conversation, gate, start
 from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
+from bot.handlers import webhook as webhook_handlers  # issue 18: outgoing webhooks
 from bot.handlers.admin import commands as admin
 from bot.handlers.inbound import Budget, FairUpdates
 from bot.handlers.persistence import DatabasePersistence
@@ -70,6 +72,18 @@ def engine_config(settings: Settings) -> EngineConfig:
             base_seconds=settings.engine_retry_base_seconds,
             max_seconds=settings.engine_retry_max_seconds,
         ),
+    )
+
+
+def webhook_policy(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        retry=RetryPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            base_seconds=settings.webhook_retry_base_seconds,
+            max_seconds=settings.webhook_retry_max_seconds,
+        ),
+        timeout=settings.webhook_timeout_seconds,
+        block_private_hosts=settings.webhook_block_private_hosts,
     )
 
 
@@ -157,6 +171,8 @@ class Crier:
         #: The publish engine (None when RUN_ENGINE is off) and the notice outbox.
         self.engine: Engine | None = None
         self.notifier: Notifier | None = None
+        #: The outbox of users' webhook events (bot/engine/webhooks/).
+        self.webhooks: WebhookSender | None = None
         self.alerts: Alerts | None = None
         #: The web server (webhook, /healthz, /metrics); None when WEB_PORT=0.
         self.web: WebServer | None = None
@@ -179,6 +195,9 @@ class Crier:
             self.app.bot,
             clock=self._clock,
             digest_gap=timedelta(seconds=settings.notice_digest_seconds),
+        )
+        sender = self.webhooks = WebhookSender(
+            self.db, secrets, http, policy=webhook_policy(settings), clock=self._clock
         )
         alerts = self.alerts = Alerts(
             self.db,
@@ -216,6 +235,7 @@ class Crier:
             engine=engine,
             clock=self._clock,
             pace=self.pace,
+            webhooks=sender,
         )
         self.app.bot_data.services = self.services
         if self.mode == "bot":
@@ -223,6 +243,7 @@ class Crier:
             start.install(self.app)
             user_settings.install(self.app)  # issue 6: /timezone (before compose)
             queue_slots.install(self.app)  # issue 6: /slots
+            webhook_handlers.install(self.app)  # issue 18: /webhook (before compose)
             connect.install(self.app)
             accounts.install(self.app)
             destinations.install(self.app)  # /accounts → 🎯
@@ -247,7 +268,12 @@ class Crier:
         )
         if self.mode == "bot":  # issue 7: admin: resume broadcasts, admins' command menus
             await admin.start(self.app, start.COMMANDS)
+        sender.attach(
+            Wakeup(job_queue, "webhooks", sender.tick, self._clock),
+            settings.engine_sweep_seconds,
+        )
         if engine is not None:
+            engine.writer.on_events(sender.wake)  # events queued with outcomes go out soon
             engine.attach(Wakeup(job_queue, "engine", engine.run_due, self._clock))
         every = settings.media_cleanup_interval  # issue 5: media
         first = min(every, 300)  # issue 5: media (soon after a start, then every interval)

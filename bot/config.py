@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     bluesky_plc_url: str = "https://plc.directory"
     #: Refuse generic webhooks to loopback/private addresses (protects the server's network).
     webhook_block_private_hosts: bool = True
+    #: Outgoing webhooks (a user's URL for post events): the first retry's wait, the longest
+    #: wait, seconds; tries before giving up; each request's time-out, seconds.
+    webhook_retry_base_seconds: float = 30.0
+    webhook_retry_max_seconds: float = 6 * 3600.0
+    webhook_max_attempts: int = 12
+    webhook_timeout_seconds: float = 10.0
 
     log_level: str = "INFO"
 

@@ -36,6 +36,13 @@ class Notifier(Protocol):
         """A notice was queued: deliver it soon."""
 
 
+class Webhooks(Protocol):
+    """What handlers may ask of the webhook outbox (bot/engine/webhooks/sender.py)."""
+
+    def wake(self) -> None:
+        """Events were queued: deliver them soon."""
+
+
 class Pace(Protocol):
     """The pace of everything sent to Telegram (bot/ops/outbound.py's `TelegramPace`)."""
 
@@ -70,6 +77,8 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     #: The pace of everything sent to Telegram (None in tools that send nothing).
     pace: Pace | None = None
+    #: The outbox of users' webhook events (None in tools that deliver none).
+    webhooks: Webhooks | None = None
     #: Per-feature in-memory state that must never be persisted (connect wizards' secrets).
     scratch: dict[str, Any] = field(default_factory=dict)
 

@@ -112,6 +112,21 @@ async def disconnect(session: AsyncSession, user_id: int, account_id: int) -> in
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def queued_target_ids(session: AsyncSession, user_id: int, account_id: int) -> list[int]:
+    """The user's queued targets on the account (what a disconnect would cancel)."""
+    return list(
+        await session.scalars(
+            select(Target.id)
+            .where(
+                Target.user_id == user_id,
+                Target.account_id == account_id,
+                Target.status == TargetStatus.QUEUED,
+            )
+            .order_by(Target.id)
+        )
+    )
+
+
 async def any_credentials(session: AsyncSession) -> str | None:
     """One stored credentials token, to check the encryption key at start-up."""
     return await session.scalar(

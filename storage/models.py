@@ -500,3 +500,56 @@ class OAuthLogin(Base):
     #: ({label, external_id, config}) until the user has picked, or it expires.
     token: Mapped[str | None] = mapped_column(Text)
     choices: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class WebhookStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # given up after every retry, or the URL was removed
+
+
+class WebhookEndpoint(Base):
+    """A user's outgoing webhook: where their post events go, and the signing secret."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    url: Mapped[str] = mapped_column(String(2048))
+    #: The `whsec_…` secret, sealed like account credentials (storage/secrets.py).
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for a user's webhook: a row until their receiver answered 2xx."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at", "id"),
+        Index("ix_webhook_deliveries_user", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: The `webhook-id` header: the same on every try, so receivers can drop repeats.
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    #: post.published, post.failed, post.unknown, post.cancelled.
+    type: Mapped[str] = mapped_column(String(32))
+    #: The JSON body, as sent (type, timestamp, data).
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[WebhookStatus] = mapped_column(
+        _enum(WebhookStatus), default=WebhookStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    #: The receiver's last HTTP status (None: no answer), and what went wrong.
+    last_status: Mapped[int | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column()

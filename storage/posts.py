@@ -358,3 +358,21 @@ async def mark_published(
         .values(status=TargetStatus.PUBLISHED, published_at=now, last_error=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def target_ids(
+    session: AsyncSession,
+    user_id: int,
+    post_id: int,
+    statuses: Sequence[TargetStatus],
+    *,
+    occurrence: int | None = None,
+) -> list[int]:
+    """The ids of the user's post's targets in these statuses (of one occurrence, if given):
+    read before a change, so what the change settled can be told (webhook events)."""
+    query = select(Target.id).where(
+        Target.post_id == post_id, Target.user_id == user_id, Target.status.in_(statuses)
+    )
+    if occurrence is not None:
+        query = query.where(Target.occurrence == occurrence)
+    return list(await session.scalars(query.order_by(Target.id)))

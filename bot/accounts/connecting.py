@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts import options as account_options
 from bot.engine.content import account_ref
+from bot.engine.webhooks import events
 from bot.services import Services
 from providers.base import AccountRef, VerifiedAccount
 from providers.errors import ProviderError
 from providers.oauth import token_of
 from storage import accounts
-from storage.models import Account, AccountStatus
+from storage.models import Account, AccountStatus, TargetStatus
 
 #: Config key of the name the platform gave the account when it was connected.
 CONNECTED_AS = "connected_as"
@@ -131,7 +132,21 @@ def renamed(account: Account) -> bool:
 
 
 async def disconnect(services: Services, user_id: int, account_id: int) -> int | None:
-    return await services.db.run(lambda s: accounts.disconnect(s, user_id, account_id))
+    """Disconnect the account; its queued posts are cancelled (webhook events say so)."""
+
+    async def work(session: AsyncSession) -> int | None:
+        queued = await accounts.queued_target_ids(session, user_id, account_id)
+        count = await accounts.disconnect(session, user_id, account_id)
+        if count:
+            await events.emit_for_targets(
+                session, user_id, queued, TargetStatus.CANCELLED, services.now()
+            )
+        return count
+
+    count = await services.db.run(work)
+    if count and services.webhooks is not None:
+        services.webhooks.wake()
+    return count
 
 
 async def get(services: Services, user_id: int, account_id: int) -> Account | None:

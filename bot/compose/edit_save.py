@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.compose.editing import NOT_FOUND, EditDraft, EditError, staged_post, validate
 from bot.engine.series import stored_form
 from bot.engine.text import overrides
+from bot.engine.webhooks import events
 from bot.schedule.parse import NOW_GRACE
 from bot.services import Services
 from providers.base import Severity
@@ -61,6 +62,8 @@ async def save(services: Services, user_id: int, draft: EditDraft) -> Saved:
     saved = await services.db.run(lambda s: _apply(s, services, user_id, draft))
     if saved.when is not None:
         services.wake_engine(saved.when)
+    if saved.removed and services.webhooks is not None:
+        services.webhooks.wake()
     return saved
 
 
@@ -103,7 +106,11 @@ async def _apply(
             owner.dtstart_local = stored_form(draft.series_start)
     new_at = when or min((t.publish_at for t in keep), default=draft.publish_at)
     await post_edits.add_targets(session, owner, add, new_at, occurrence)
-    await post_edits.cancel_targets(session, user_id, [t.id for t in drop])
+    dropped = [t.id for t in drop]
+    if await post_edits.cancel_targets(session, user_id, dropped):
+        # An account taken off the post: a cancelled post there, to a webhook.
+        cancelled = TargetStatus.CANCELLED
+        await events.emit_for_targets(session, user_id, dropped, cancelled, services.now())
 
     named = {
         a.id: a

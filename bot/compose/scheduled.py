@@ -11,14 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.series import Next, advance
+from bot.engine.webhooks import events
 from bot.services import Services
 from storage import posts
 from storage import series as store
 from storage.models import Post, Target, TargetStatus
+from storage.posts import PENDING_TARGET_STATUSES
+
+_T = TypeVar("_T")
 
 #: Posts shown per /list page.
 PAGE_SIZE = 5
@@ -29,7 +34,34 @@ async def get_post(services: Services, user_id: int, post_id: int) -> Post | Non
 
 
 async def cancel(services: Services, user_id: int, post_id: int) -> int | None:
-    return await services.db.run(lambda s: posts.cancel(s, user_id, post_id))
+    async def work(session: AsyncSession) -> int | None:
+        pending = await posts.target_ids(session, user_id, post_id, PENDING_TARGET_STATUSES)
+        count = await posts.cancel(session, user_id, post_id)
+        await _settled(services, session, user_id, pending, count)
+        return count
+
+    return _and_wake(services, await services.db.run(work))
+
+
+async def _settled(
+    services: Services,
+    session: AsyncSession,
+    user_id: int,
+    ids: list[int],
+    count: int | None,
+    status: TargetStatus = TargetStatus.CANCELLED,
+) -> None:
+    """Queue the webhook events of the targets a change put in `status` (`ids`: read
+    before it)."""
+    if count:
+        await events.emit_for_targets(session, user_id, ids, status, services.now())
+
+
+def _and_wake(services: Services, result: _T) -> _T:
+    """Wake the webhook sender after a change that may have queued events."""
+    if result and services.webhooks is not None:
+        services.webhooks.wake()
+    return result
 
 
 async def post_now(services: Services, user_id: int, post_id: int) -> int | None:
@@ -67,7 +99,14 @@ def retryable_targets(post: Post) -> Sequence[Target]:
 
 async def mark_published(services: Services, user_id: int, post_id: int) -> int | None:
     now = services.now()
-    return await services.db.run(lambda s: posts.mark_published(s, user_id, post_id, now))
+
+    async def work(session: AsyncSession) -> int | None:
+        unknown = await posts.target_ids(session, user_id, post_id, [TargetStatus.UNKNOWN])
+        count = await posts.mark_published(session, user_id, post_id, now)
+        await _settled(services, session, user_id, unknown, count, TargetStatus.PUBLISHED)
+        return count
+
+    return _and_wake(services, await services.db.run(work))
 
 
 # -- a repeating post -------------------------------------------------------------------------
@@ -95,17 +134,21 @@ async def cancel_one(
         if found is None:
             return None
         tz = found.timezone or services.settings.default_timezone
+        pending = await posts.target_ids(
+            session, user_id, post_id, PENDING_TARGET_STATUSES, occurrence=occurrence
+        )
         done = await posts.cancel_occurrence(session, user_id, post_id, occurrence)
         if done is None:
             return None
         count, targets = done
+        await _settled(services, session, user_id, pending, count)
         when = targets[0].publish_at if targets else None
         following = None
         if count and all(t.status.is_final for t in targets):
             following = await advance(session, post_id, targets, now)
         return Cancelled(count=count, tz=tz, when=when, following=following)
 
-    result = await services.db.run(work)
+    result = _and_wake(services, await services.db.run(work))
     if result is not None and result.following is not None and result.following.at is not None:
         services.wake_engine(result.following.at)
     return result
@@ -120,7 +163,9 @@ async def cancel_all(services: Services, user_id: int, post_id: int) -> tuple[in
         found = await store.lock(session, post_id, user_id=user_id)
         if found is None:
             return None
+        pending = await posts.target_ids(session, user_id, post_id, PENDING_TARGET_STATUSES)
         count = await posts.cancel(session, user_id, post_id)
+        await _settled(services, session, user_id, pending, count)
         return None if count is None else (count, bool(found.rrule))
 
-    return await services.db.run(work)
+    return _and_wake(services, await services.db.run(work))

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import reports, series
 from bot.engine.hooks import Observers
 from bot.engine.retry import Action, Decision
+from bot.engine.webhooks import events
 from providers.base import Processing, PublishResult
 from providers.errors import ProviderError
 from providers.http import sanitize
@@ -28,6 +29,7 @@ from storage import accounts, notices, queue
 from storage import series as series_store
 from storage.db import Database
 from storage.models import AccountStatus, Post, Target, TargetStatus
+from storage.webhooks import NewEvent
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ class Written:
     held: bool
     #: A summary notice was queued.
     notified: bool
+    #: Webhook events were queued in the same transaction (the sender is woken after it).
+    events: bool = False
 
 
 class OutcomeWriter:
@@ -89,6 +93,11 @@ class OutcomeWriter:
         self._observers = observers or Observers()
         self._queue: list[tuple[Record, asyncio.Future[Written]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._on_events: Callable[[], None] | None = None
+
+    def on_events(self, wake: Callable[[], None]) -> None:
+        """Call `wake` after a write that queued webhook events (the sender's wake-up)."""
+        self._on_events = wake
 
     async def record(self, record: Record) -> Written:
         future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
@@ -114,6 +123,10 @@ class OutcomeWriter:
             except Exception:
                 log.exception("recording %d outcomes together failed; one by one", len(batch))
                 results = [await self._write_alone(record) for record in records]
+            if self._on_events is not None and any(
+                isinstance(r, Written) and r.events for r in results
+            ):
+                self._on_events()
             for (_, future), result in zip(batch, results, strict=True):
                 if future.done():
                     continue
@@ -140,6 +153,7 @@ class OutcomeWriter:
         attempts: list[dict[str, object]] = []
         finals: dict[queue.Occurrence, Post] = {}
         held_flags: list[bool] = []
+        settled_events: list[NewEvent] = []
         # Published targets are settled together: a statement per kind, not per target
         # (building and running one UPDATE each was most of a burst's writing time).
         published = await self._complete(session, batch, now)
@@ -172,8 +186,10 @@ class OutcomeWriter:
                 log.warning("target %s was taken back before its outcome was recorded", target.id)
             elif final:
                 finals[(target.post_id, target.occurrence)] = target.post
+                settled_events.append(_event(record, reason, now))
             held_flags.append(held)
         await queue.record_attempts(session, attempts)
+        queued_events = await events.emit(session, settled_events, now)
         settled = await queue.settle_occurrences(session, finals, now)
         # A settled occurrence of a repeating post queues the next one, in this transaction.
         repeating = await series_store.repeating(session, (post_id for post_id, _ in settled))
@@ -199,7 +215,11 @@ class OutcomeWriter:
         await notices.enqueue_many(session, summaries, now)
         self._observe(batch, held_flags, now)
         return [
-            Written(held=held, notified=(r.target.post_id, r.target.occurrence) in settled)
+            Written(
+                held=held,
+                notified=(r.target.post_id, r.target.occurrence) in settled,
+                events=queued_events > 0,
+            )
             for r, held in zip(batch, held_flags, strict=True)
         ]
 
@@ -322,3 +342,18 @@ class OutcomeWriter:
                 now=self._clock(),
             )
         return held
+
+
+def _event(record: Record, reason: str | None, now: datetime) -> NewEvent:
+    """The webhook event of a target that reached a final state with this record."""
+    result = record.outcome.result
+    if result is not None:
+        return events.for_target(
+            record.target, TargetStatus.PUBLISHED, url=result.url, error=None, now=now
+        )
+    # A recovered lease that won't be retried is unknown, never failed (see _apply).
+    unknown = record.owner is None or (
+        record.decision is not None and record.decision.action == Action.UNKNOWN
+    )
+    status = TargetStatus.UNKNOWN if unknown else TargetStatus.FAILED
+    return events.for_target(record.target, status, url=None, error=reason, now=now)

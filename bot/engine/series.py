@@ -28,6 +28,7 @@ from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.engine.webhooks import events
 from bot.schedule.parse import format_short, format_when, zone
 from bot.schedule.recurrence import (
     RecurrenceError,
@@ -197,10 +198,13 @@ async def _move_on(
     if skipped_here:
         count, first = plan.skipped + 1, after
         note = _skip_note(count, plan.more, first, tz, now)
-        await store.skip(session, [t.id for t in skipped_here], note=note, now=now)
+        ids = [t.id for t in skipped_here]
+        await store.skip(session, ids, note=note, now=now)
+        # Skipped repeats are cancelled posts to a webhook (with the note as the reason).
+        await events.emit_for_targets(session, found.user_id, ids, TargetStatus.CANCELLED, now)
     elif plan.skipped and plan.first_skipped is not None and accounts:
         note = _skip_note(plan.skipped, plan.more, plan.first_skipped, tz, now)
-        await store.add_skipped(
+        recorded = await store.add_skipped(
             session,
             found,
             accounts,
@@ -209,6 +213,8 @@ async def _move_on(
             note=note,
             now=now,
         )
+        ids = [t.id for t in recorded]
+        await events.emit_for_targets(session, found.user_id, ids, TargetStatus.CANCELLED, now)
         number += 1
     if plan.at is None or not accounts:
         return Next(tz=tz, at=None)

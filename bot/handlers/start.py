@@ -29,6 +29,7 @@ COMMANDS = [
     BotCommand("timezone", "See or change your timezone"),
     BotCommand("slots", "Weekly queue slots per account"),
     BotCommand("bulk", "Schedule many posts from a CSV file"),
+    BotCommand("webhook", "Send post events to your server (signed)"),
     BotCommand("abort", "Leave what you are doing without saving"),
     BotCommand("help", "What Crier does and how"),
 ]
@@ -89,6 +90,7 @@ and send it to me. You see what is ready and what isn't before anything is sched
 /connect — connect a Telegram channel
 /timezone — see or change your timezone (a city, or your location)
 /slots — weekly queue slots per account
+/webhook — signed post events to your server
 /bulk — schedule many posts from a CSV file
 /abort — leave what you are doing without saving
 /help — this message

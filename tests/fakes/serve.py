@@ -22,10 +22,10 @@ class _Server(uvicorn.Server):
 
 
 @asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Yields the base URL, e.g. http://127.0.0.1:40123."""
+async def serve(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """Yields the base URL, e.g. http://127.0.0.1:40123 (on `port`, if given)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = _Server(
         uvicorn.Config(app, log_level="warning", log_config=None, lifespan="off", ws="none")
