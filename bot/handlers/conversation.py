@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.handlers import post_options  # issue 17: URL buttons, Telegram options
 from bot.handlers.compose import (
     alt,
     calendar,
@@ -37,6 +38,7 @@ from bot.handlers.compose import (
 from bot.handlers.compose import time as timing
 from bot.handlers.compose.common import (
     ALT_TEXT,
+    BUTTONS,
     COMPOSING,
     CONTENT,
     EDIT_ACCOUNTS,
@@ -47,6 +49,7 @@ from bot.handlers.compose.common import (
     EDIT_TIME,
     EDITING,
     FORWARDED,
+    OPTIONS,
     OVERRIDE_TEXT,
     PICK_ACCOUNTS,
     PICK_TIME,
@@ -124,6 +127,9 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(templates.save_from_preview, pattern=r"^c:tsave$"),  # issue 6
                 CallbackQueryHandler(preview.customize, pattern=rf"^c:ovr:{ID}$"),  # issue 6
                 CallbackQueryHandler(preview.split, pattern=rf"^c:split:{ID}$"),  # issue 6: threads
+                CallbackQueryHandler(post_options.ask_buttons, pattern=r"^c:btn$"),  # issue 17
+                CallbackQueryHandler(post_options.open_options, pattern=r"^c:opt$"),  # issue 17
+                CallbackQueryHandler(post_options.album_choice, pattern=r"^c:albm:(message|drop)$"),
                 CommandHandler("new", switch.ask_new(PREVIEW)),  # issue 6: drafts
                 MessageHandler(CONTENT, switch.interrupt(PREVIEW)),  # issue 6: drafts
             ],
@@ -152,6 +158,20 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(text, repeat.typed_until),
                 CallbackQueryHandler(repeat.back, pattern=r"^c:rep:menu$"),
                 MessageHandler(CONTENT, common.nudge),
+            ],
+            BUTTONS: [  # issue 17: the post's URL buttons (handlers/post_options.py)
+                MessageHandler(text, post_options.buttons_typed),
+                CallbackQueryHandler(post_options.remove_buttons, pattern=r"^c:btn:rm$"),
+                CallbackQueryHandler(post_options.back, pattern=r"^c:opt:back$"),
+                MessageHandler(CONTENT, post_options.nudge),
+            ],
+            OPTIONS: [  # issue 17: the post's Telegram options
+                CallbackQueryHandler(
+                    post_options.option_button, pattern=post_options.OPTION_PATTERN
+                ),
+                CallbackQueryHandler(post_options.back, pattern=r"^c:opt:back$"),
+                MessageHandler(text, post_options.delete_time_typed),
+                MessageHandler(CONTENT, post_options.nudge),
             ],
             EDIT_TEXT: [
                 MessageHandler(text, preview.new_text),
