@@ -6,13 +6,17 @@ preview; what reaches the fake Bot API is asserted on the wire.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.app import Crier
-from storage.models import Post
-from tests.acceptance.conftest import Person, buttons, jpeg, to_preview
+from bot.config import Settings
+from storage.models import Post, Target
+from tests.acceptance.conftest import Person, buttons, dm, eventually, jpeg, to_preview
+from tests.acceptance.timekeeping import Clock, crier_at
 from tests.fakes.telegram_api import FakeTelegram
 
 CHANNEL = -1001234567890
@@ -167,9 +171,7 @@ async def test_pin_after_publishing_pins_the_published_message(
     status = await alice.says("Pin me", "New post")
     preview = await channel_preview(alice, status)
     options = await alice.presses(preview, "⚙️ Options", "Telegram options")
-    options = await alice.presses(
-        options, "Pin silently", lambda m: "✓ Pin silently" in buttons(m)
-    )
+    options = await alice.presses(options, "Pin silently", lambda m: "✓ Pin silently" in buttons(m))
     assert "⚠️" not in options["text"]
     preview = await alice.presses(options, "⬅ Back to the preview", "Preview")
     await publish(tg, alice, preview)
@@ -228,3 +230,86 @@ async def test_an_album_with_buttons_follows_the_choice(
             }
         else:
             assert under == []
+
+
+# -- delete-after ---------------------------------------------------------------------------
+
+
+async def compose_deleting_after_an_hour(tg: FakeTelegram, person: Person, text: str) -> JSON:
+    """A text post to the channel, ⚙️ Options → delete after 1h, published now."""
+    status = await person.says(text, "New post")
+    preview = await channel_preview(person, status)
+    options = await person.presses(preview, "⚙️ Options", "Telegram options")
+    options = await person.presses(options, "1h", lambda m: "✓ 1h" in buttons(m))
+    assert "1 hour after it is out" in options["text"]
+    preview = await person.presses(options, "⬅ Back to the preview", "Preview")
+    assert "deleted after 1 hour" in preview["text"]
+    return await publish(tg, person, preview)
+
+
+async def published_target(crier: Crier) -> Target:
+    async with crier.db.session() as session:
+        target = await session.scalar(select(Target).where(Target.url.is_not(None)))
+        assert target is not None
+        return target
+
+
+async def test_delete_after_an_hour_deletes_the_post_once(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    clock = Clock(datetime.now(UTC))
+    async with crier_at(make_settings, clock) as crier:
+        await connect_channel(tg, alice)
+        await compose_deleting_after_an_hour(tg, alice, "Gone in an hour")
+        [posted] = tg.sent(CHANNEL)
+        target = await published_target(crier)
+        assert target.published_at is not None
+        assert target.delete_at == target.published_at + timedelta(hours=1)
+
+        clock.advance(minutes=59)
+        await crier.engine.run_due()  # type: ignore[union-attr]
+        assert channel_calls(tg, "deleteMessage") == []
+
+        clock.advance(minutes=2)
+        await eventually(lambda: posted["message_id"] in tg.deleted(CHANNEL))
+        await crier.engine.run_due()  # type: ignore[union-attr]  # and again: nothing more
+        assert len(channel_calls(tg, "deleteMessage")) == 1
+        assert (await published_target(crier)).deleted_at is not None
+
+
+async def test_delete_after_survives_a_restart(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    clock = Clock(datetime.now(UTC))
+    async with crier_at(make_settings, clock):
+        await connect_channel(tg, alice)
+        await compose_deleting_after_an_hour(tg, alice, "Outlives a restart")
+        [posted] = tg.sent(CHANNEL)
+    assert channel_calls(tg, "deleteMessage") == []
+
+    clock.advance(hours=1, minutes=1)  # Crier was down when the hour passed
+    async with crier_at(make_settings, clock) as crier:
+        await eventually(lambda: posted["message_id"] in tg.deleted(CHANNEL))
+        await crier.engine.run_due()  # type: ignore[union-attr]
+        assert len(channel_calls(tg, "deleteMessage")) == 1
+        assert (await published_target(crier)).deleted_at is not None
+
+
+async def test_a_deletion_telegram_refuses_is_dmed_with_the_reason(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    clock = Clock(datetime.now(UTC))
+    async with crier_at(make_settings, clock) as crier:
+        await connect_channel(tg, alice)
+        await compose_deleting_after_an_hour(tg, alice, "Refused")
+        tg.fail_next(
+            "deleteMessage", status=400, description="Bad Request: message can't be deleted"
+        )
+        clock.advance(hours=2)
+        told = await dm(tg, alice, "couldn't delete")
+        assert "message can't be deleted" in told["text"]
+        assert "@news" in told["text"] or "News" in told["text"]
+        target = await published_target(crier)
+        assert target.deleted_at is None
+        assert target.delete_at is None  # given up: never tried again
+        assert len(tg.sent(CHANNEL)) == 1
