@@ -313,3 +313,25 @@ async def test_a_deletion_telegram_refuses_is_dmed_with_the_reason(
         assert target.deleted_at is None
         assert target.delete_at is None  # given up: never tried again
         assert len(tg.sent(CHANNEL)) == 1
+
+
+async def test_a_new_post_starts_from_the_accounts_defaults(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await connect_channel(tg, alice)
+    listing = await alice.says("/accounts", "@news")
+    settings = await alice.presses(listing, "⚙️", "Delete posts after")
+    settings = await alice.presses(
+        settings, "▫️ Silent posts", lambda m: "✅ Silent posts" in buttons(m)
+    )
+    assert "without a sound" in settings["text"]
+
+    status = await alice.says("Quiet by default", "New post")
+    preview = await channel_preview(alice, status)
+    assert "Telegram: silent" in preview["text"]
+    options = await alice.presses(preview, "⚙️ Options", "Telegram options")
+    assert "✅ Silent" in buttons(options)
+    preview = await alice.presses(options, "⬅ Back to the preview", "Preview")
+    await publish(tg, alice, preview)
+    [sent] = channel_calls(tg, "sendMessage")
+    assert sent["disable_notification"] in (True, "true")
