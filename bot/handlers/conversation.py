@@ -42,7 +42,9 @@ from bot.handlers.compose.common import (
     COMPOSING,
     CONTENT,
     EDIT_ACCOUNTS,
+    EDIT_BUTTONS,
     EDIT_MEDIA,
+    EDIT_OPTIONS,
     EDIT_OVERRIDE,
     EDIT_POST_TEXT,
     EDIT_TEXT,
@@ -198,6 +200,25 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(editor_steps.ask_override, pattern=rf"^e:ovr:{ID}$"),
                 CallbackQueryHandler(editor_steps.split, pattern=rf"^e:split:{ID}$"),
                 CallbackQueryHandler(editor.back, pattern=r"^e:back$"),
+                CallbackQueryHandler(post_options.ask_buttons, pattern=r"^e:btn$"),  # issue 17
+                CallbackQueryHandler(post_options.open_options, pattern=r"^e:opt$"),  # issue 17
+                CallbackQueryHandler(post_options.album_choice, pattern=r"^e:albm:(message|drop)$"),
+                *leave_edit,
+                MessageHandler(CONTENT, editor.nudge),
+            ],
+            EDIT_BUTTONS: [  # issue 17: the edited post's URL buttons
+                MessageHandler(text, post_options.edit_buttons_typed),
+                CallbackQueryHandler(post_options.remove_buttons, pattern=r"^e:btn:rm$"),
+                CallbackQueryHandler(post_options.back, pattern=r"^e:opt:back$"),
+                *leave_edit,
+                MessageHandler(CONTENT, editor.nudge),
+            ],
+            EDIT_OPTIONS: [  # issue 17: the edited post's Telegram options
+                CallbackQueryHandler(
+                    post_options.option_button, pattern=post_options.EDIT_OPTION_PATTERN
+                ),
+                CallbackQueryHandler(post_options.back, pattern=r"^e:opt:back$"),
+                MessageHandler(text, post_options.edit_delete_time_typed),
                 *leave_edit,
                 MessageHandler(CONTENT, editor.nudge),
             ],

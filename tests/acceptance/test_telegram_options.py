@@ -15,7 +15,15 @@ from sqlalchemy import select
 from bot.app import Crier
 from bot.config import Settings
 from storage.models import Post, Target
-from tests.acceptance.conftest import Person, buttons, dm, eventually, jpeg, to_preview
+from tests.acceptance.conftest import (
+    Person,
+    buttons,
+    dm,
+    eventually,
+    jpeg,
+    make_due,
+    to_preview,
+)
 from tests.acceptance.timekeeping import Clock, crier_at
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -334,4 +342,35 @@ async def test_a_new_post_starts_from_the_accounts_defaults(
     preview = await alice.presses(options, "⬅ Back to the preview", "Preview")
     await publish(tg, alice, preview)
     [sent] = channel_calls(tg, "sendMessage")
+    assert sent["disable_notification"] in (True, "true")
+
+
+async def test_edit_of_a_scheduled_post_changes_its_buttons_and_options(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await connect_channel(tg, alice)
+    status = await alice.says("Edited later", "New post")
+    preview = await channel_preview(alice, status, when="Tomorrow 09:00")
+    scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #")
+    number = scheduled["text"].split("Scheduled #", 1)[1].split()[0].strip(".:")
+
+    menu = await alice.says(f"/edit {number}", "Editing post")
+    asked = await alice.presses(menu, "🔗 Buttons", "Buttons under the post")
+    refused = await alice.says("Shop https://shop.example.com", "nothing was saved")
+    assert "Line 1" in refused["text"]
+    menu = await alice.says("Shop - https://shop.example.com", "Editing post")
+    assert asked
+    assert link_rows(menu) == [[{"text": "Shop", "url": "https://shop.example.com"}]]
+    options = await alice.presses(menu, "⚙️ Options", "Telegram options")
+    options = await alice.presses(options, "▫️ Silent", lambda m: "✅ Silent" in buttons(m))
+    menu = await alice.presses(options, "⬅ Back to the post", "Editing post")
+    assert "Telegram: silent" in menu["text"]
+    await alice.presses(menu, "💾 Save", "Saved post")
+
+    await make_due(crier)
+    await tg.wait_for(alice.user, "is out", timeout=10)
+    [sent] = channel_calls(tg, "sendMessage")
+    assert sent["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Shop", "url": "https://shop.example.com"}]]
+    }
     assert sent["disable_notification"] in (True, "true")

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.compose import editing
+from bot.compose.editing import EditDraft
 from bot.compose.posting import ComposeError
 from bot.engine import content
 from bot.engine.options import values
@@ -178,10 +180,9 @@ def summary(chosen: dict[str, Any], has_media: bool, has_text_only: bool) -> lis
 _RIGHTS = frozenset({"pin_not_allowed", "delete_not_allowed", "cannot_post"})
 
 
-async def rights_problems(services: Services, user_id: int) -> list[str]:
+async def rights_problems(services: Services, shown: DraftOptions) -> list[str]:
     """Whether the bot may pin and delete in each chosen channel, asked of Telegram now
     (getChatMember): the messages of what it may not do."""
-    shown = await read(services, user_id)
     found = await asyncio.gather(
         *(
             content.check_live(shown.post, account, services.registry, services.secrets)
@@ -189,3 +190,52 @@ async def rights_problems(services: Services, user_id: int) -> list[str]:
         )
     )
     return [p.message for problems in found for p in problems if p.code in _RIGHTS]
+
+
+# -- the same, on a scheduled post being edited (bot/compose/editing.py's EditDraft) ------
+
+
+async def read_edit(services: Services, user_id: int, draft: EditDraft) -> DraftOptions:
+    """The edited post's buttons and options as its accounts will get them."""
+
+    async def work(session: AsyncSession) -> DraftOptions:
+        post = await posts.get(session, user_id, draft.post_id)
+        if post is None:
+            raise ComposeError(editing.NOT_FOUND.format(id=draft.post_id))
+        staged = await editing.staged_post(session, user_id, post, draft)
+        chosen = await accounts.get_many(session, user_id, list(draft.account_ids))
+        return of(staged, chosen)
+
+    return await services.db.run(work)
+
+
+def edit_buttons(draft: EditDraft, text: str) -> ParsedButtons:
+    """Stage the typed buttons when every line is good (else nothing changes)."""
+    parsed = parse_buttons(text)
+    if parsed.ok and not parsed.rows:
+        raise ComposeError("Send one line per row of buttons, like: Our site - https://example.com")
+    if parsed.ok:
+        draft.buttons = values.buttons_json(parsed.rows)
+    return parsed
+
+
+def edit_clear_buttons(draft: EditDraft) -> None:
+    draft.buttons = None
+
+
+def edit_option(draft: EditDraft, key: str, value: Any) -> None:
+    if key not in ALLOWED or value not in ALLOWED[key]:
+        raise ComposeError("That option isn't offered.")
+    changes: dict[str, Any] = {key: value}
+    if key == values.DELETE_AFTER:
+        changes[values.DELETE_AT] = None
+    _stage(draft, changes)
+
+
+def edit_delete_at(draft: EditDraft, when: datetime) -> None:
+    _stage(draft, {values.DELETE_AT: when.isoformat(), values.DELETE_AFTER: "off"})
+
+
+def _stage(draft: EditDraft, changes: dict[str, Any]) -> None:
+    merged = {**draft.options, **changes}
+    draft.options = {k: v for k, v in merged.items() if v is not None}

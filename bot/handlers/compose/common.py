@@ -39,7 +39,9 @@ from bot.ui.chat import Rows, edit, reply, user_id
     EDIT_OVERRIDE,  # ... one account's own text
     BUTTONS,  # handlers/post_options.py: the draft's URL buttons, typed
     OPTIONS,  # ... its Telegram options keyboard (and a typed time to delete it)
-) = range(20)
+    EDIT_BUTTONS,  # ... the same two, on a scheduled post being edited
+    EDIT_OPTIONS,
+) = range(22)
 
 #: How long to wait for the rest of an album before showing the draft's status.
 ALBUM_SETTLE_SECONDS = 1.0
