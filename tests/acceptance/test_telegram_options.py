@@ -374,3 +374,22 @@ async def test_edit_of_a_scheduled_post_changes_its_buttons_and_options(
         "inline_keyboard": [[{"text": "Shop", "url": "https://shop.example.com"}]]
     }
     assert sent["disable_notification"] in (True, "true")
+
+
+async def test_a_duplicate_keeps_the_buttons_and_options(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await connect_channel(tg, alice)
+    status = await alice.says("Evergreen", "New post")
+    preview = await channel_preview(alice, status, when="Tomorrow 09:00")
+    preview = await add_buttons(alice, preview, "Shop - https://shop.example.com")
+    options = await alice.presses(preview, "⚙️ Options", "Telegram options")
+    options = await alice.presses(options, "▫️ Protect", lambda m: "✅ Protect" in buttons(m))
+    preview = await alice.presses(options, "⬅ Back to the preview", "Preview")
+    await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+
+    listing = await alice.says("/list", "Your posts")
+    ask_time = await alice.presses(listing, "📄 Duplicate #1", "When?")
+    copy = await alice.presses(ask_time, "Tomorrow 09:00", "Preview")
+    assert link_rows(copy) == [[{"text": "Shop", "url": "https://shop.example.com"}]]
+    assert "Telegram: protected" in copy["text"]
