@@ -393,3 +393,18 @@ async def test_a_duplicate_keeps_the_buttons_and_options(
     copy = await alice.presses(ask_time, "Tomorrow 09:00", "Preview")
     assert link_rows(copy) == [[{"text": "Shop", "url": "https://shop.example.com"}]]
     assert "Telegram: protected" in copy["text"]
+
+
+async def test_deleting_past_48_hours_without_the_right_is_refused_at_compose_time(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await connect_channel(tg, alice, can_delete_messages=False)
+    status = await alice.says("Week-long", "New post")
+    preview = await channel_preview(alice, status)
+    options = await alice.presses(preview, "⚙️ Options", "Telegram options")
+    options = await alice.presses(options, "7d", "won't be able to delete")
+    assert "Delete messages of others" in options["text"]
+    assert "48 hours" in options["text"]
+    # Within 48 hours the bot may delete its own post: no complaint.
+    options = await alice.presses(options, "24h", lambda m: "✓ 24h" in buttons(m))
+    assert "⚠️" not in options["text"]
