@@ -240,8 +240,9 @@ class Target(Base):
         Index("ix_targets_due", "status", "next_attempt_at", "id"),
         Index("ix_targets_post", "post_id", "occurrence"),
         Index("ix_targets_lease", "status", "lease_expires_at"),
-        # The deleter's look for due deletions, on every sweep.
-        Index("ix_targets_delete", "delete_at"),
+        # The deleter's look for due deletions, on every sweep: those still to do first, so
+        # the posts already deleted (which keep their delete_at) are never walked.
+        Index("ix_targets_delete", "deleted_at", "delete_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -30,7 +30,7 @@ def upgrade() -> None:
     with op.batch_alter_table("posts", schema=None) as batch_op:
         for column in _columns():
             batch_op.add_column(column)
-    op.create_index("ix_targets_delete", "targets", ["delete_at"])
+    op.create_index("ix_targets_delete", "targets", ["deleted_at", "delete_at"])
 
 
 def downgrade() -> None:
