@@ -60,7 +60,16 @@ class Deleter:
         self._timeout = timeout
 
     async def run_due(self) -> datetime | None:
-        """Delete every post that is due; returns when the next deletion is due."""
+        """Delete every post that is due; returns when the next deletion is due (None: none,
+        or the database failed, when the next sweep looks again). Never raises: publishing
+        must not stop for a deletion."""
+        try:
+            return await self._run_due()
+        except Exception:
+            log.exception("delete-after: the look for due deletions failed; the sweep retries")
+            return None
+
+    async def _run_due(self) -> datetime | None:
         while True:
             taken = await self._db.run(
                 partial(deletions.take_due, now=self._clock(), hold=self.hold)
