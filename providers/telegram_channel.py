@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import httpx
 
 from providers.base import (
+    AccountOption,
     AccountRef,
     AfterPublish,
     AlbumButtons,
@@ -125,9 +126,71 @@ AFTER_PUBLISH = AfterPublish(
 )
 
 
+#: The account's defaults for each new post (/accounts → ⚙️). The bot reads them (keys
+#: "post_" + the post option's name, bot/engine/options/values.py) and fills in
+#: `PostContent.telegram` and `delete_after`, over which a post's own choices win.
+ACCOUNT_OPTIONS = (
+    AccountOption(
+        key="post_silent",
+        label="Silent posts",
+        default=False,
+        help="members get new posts without a sound",
+    ),
+    AccountOption(
+        key="post_protect_content",
+        label="Protect content",
+        default=False,
+        help="posts can't be forwarded or saved",
+    ),
+    AccountOption(
+        key="post_spoiler",
+        label="Photos and videos as spoilers",
+        default=False,
+        help="blurred until tapped",
+    ),
+    AccountOption(
+        key="post_link_preview",
+        label="Link preview",
+        choices=(
+            ("auto", "Auto"),
+            ("off", "Off"),
+            ("small", "Small"),
+            ("large", "Large"),
+            ("above", "Above the text"),
+        ),
+        default="auto",
+        help="how the first link of a text post is previewed",
+    ),
+    AccountOption(
+        key="post_pin",
+        label="Pin new posts",
+        choices=(("off", "No"), ("silent", "Silently"), ("notify", "With a notification")),
+        default="off",
+        help="needs my “Edit messages of others” right in a channel",
+    ),
+    AccountOption(
+        key="post_delete_after",
+        label="Delete posts after",
+        choices=(
+            ("off", "Never"),
+            ("1h", "1 hour"),
+            ("6h", "6 hours"),
+            ("12h", "12 hours"),
+            ("24h", "24 hours"),
+            ("48h", "48 hours"),
+            ("7d", "7 days"),
+            ("30d", "30 days"),
+        ),
+        default="off",
+        help="past 48 hours needs my “Delete messages of others” right",
+    ),
+)
+
+
 class TelegramChannelProvider(Provider):
     platform: ClassVar[str] = "telegram"
     display_name: ClassVar[str] = "Telegram channel"
+    account_options: ClassVar[tuple[AccountOption, ...]] = ACCOUNT_OPTIONS
 
     def __init__(
         self,

@@ -215,6 +215,11 @@ class Post(Base):
     #: Telegram formatting of `text` (message entities as Bot API JSON), kept for Telegram
     #: targets and converted for others.
     entities: Mapped[list[Any]] = mapped_column(default=list)
+    #: URL buttons under the post: rows of [{"text", "url"}] (None: none).
+    buttons: Mapped[list[Any] | None] = mapped_column()
+    #: The options the user chose for this post, over the account's defaults
+    #: (bot/engine/options/values.py has the keys: silent, pin, delete_after, ...).
+    options: Mapped[dict[str, Any] | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -235,6 +240,9 @@ class Target(Base):
         Index("ix_targets_due", "status", "next_attempt_at", "id"),
         Index("ix_targets_post", "post_id", "occurrence"),
         Index("ix_targets_lease", "status", "lease_expires_at"),
+        # The deleter's look for due deletions, on every sweep: those still to do first, so
+        # the posts already deleted (which keep their delete_at) are never walked.
+        Index("ix_targets_delete", "deleted_at", "delete_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -164,6 +164,8 @@ class Done:
     #: What the platform made (PublishResult.ref) and what went wrong after it was out.
     ref: dict[str, Any] | None = None
     notes: list[str] | None = None
+    #: Delete-after: when the post is to be removed (None: never).
+    delete_at: datetime | None = None
 
 
 async def complete_many(
@@ -199,6 +201,7 @@ async def complete_many(
             "url": d.url,
             "ref": d.ref,
             "notes": d.notes or None,
+            "delete_at": d.delete_at,
             "handle": None,
             "stage": None,
         }

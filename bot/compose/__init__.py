@@ -6,7 +6,7 @@ published, a series' one-or-all cancel), drafts.py, versions.py (a draft's per-a
 text and threads), threads.py (splitting a text into a numbered thread), templates.py,
 editing.py and edit_save.py (editing a scheduled post), series_draft.py (the 🔁 Repeat of a
 draft), bulk.py and bulk_plan.py (CSV files of posts), slots.py (the stored queue slots and
-"Add to queue").
+"Add to queue"); and the sub-room options/ (the draft's URL buttons and Telegram options).
 
 May import: bot/engine, bot/schedule, bot/media, bot.config, bot.services, providers,
 storage. Not bot/ops, bot/accounts (same level) nor anything above (ui, admin, handlers).

@@ -91,6 +91,8 @@ async def duplicate(services: Services, user_id: int, post_id: int) -> Copied:
             overrides=source.overrides or {},
             account_ids=account_ids or list(source.draft_account_ids),
             media=[link.media for link in source.media_links],
+            buttons=source.buttons,  # issue 17: URL buttons and Telegram options go along
+            options=source.options,
         )
 
     return await services.db.run(work)
@@ -105,6 +107,8 @@ async def fill(
     overrides: Mapping[str, Any],
     account_ids: Iterable[Any],
     media: Sequence[Media],
+    buttons: Sequence[Any] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Copied:
     """A new current draft holding this content; accounts the user no longer has and media
     whose file is gone are left out. ComposeError when nothing is left to post."""
@@ -117,6 +121,8 @@ async def fill(
     draft.overrides = {k: v for k, v in overrides.items() if k.isdigit() and int(k) in owned}
     draft.draft_account_ids = chosen
     draft.publish_at = None
+    draft.buttons = [list(row) for row in buttons] if buttons else None
+    draft.options = dict(options) if options else None
     skipped = await posts.attach_copies(session, draft, media)
     if not text.strip() and not draft.media_links:
         raise ComposeError(

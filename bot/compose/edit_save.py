@@ -97,6 +97,9 @@ async def _apply(
     owner = post
     if keep or add:
         owner = await _content(session, user_id, post, draft, keep, when)
+        # Issue 17: the buttons and Telegram options go with the copies still waiting.
+        owner.buttons = draft.buttons
+        owner.options = dict(draft.options) or None
     if when is not None:
         await post_edits.retime(session, user_id, [t.id for t in keep], when)
         if owner is post and not post.rrule:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +79,9 @@ class EditDraft:
     rule: str | None = None
     tz: str | None = None
     series_start: datetime | None = None
+    #: Issue 17: the post's URL buttons (as `Post.buttons` stores them) and Telegram options.
+    buttons: list[Any] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
     def snapshot(self) -> tuple[Any, ...]:
         """What the post is to be, as a copy (for telling what changed)."""
@@ -90,6 +93,8 @@ class EditDraft:
                 self.overrides,
                 sorted(self.account_ids),
                 self.publish_at,
+                self.buttons,
+                self.options,
             )
         )
 
@@ -152,6 +157,8 @@ async def begin(services: Services, user_id: int, post_id: int) -> EditDraft:
                 for t in this_time
                 if t.status not in (TargetStatus.QUEUED, TargetStatus.CANCELLED)
             },
+            buttons=copy.deepcopy(post.buttons),
+            options=dict(post.options or {}),
         )
         draft.original = draft.snapshot()
         return draft
@@ -226,6 +233,8 @@ async def staged_post(session: AsyncSession, user_id: int, post: Post, draft: Ed
             stored_form(draft.series_start) if draft.series_start else post.dtstart_local
         ),
         created_at=post.created_at,
+        buttons=draft.buttons,
+        options=dict(draft.options) or None,
     )
     staged.media_links = [
         PostMedia(post_id=post.id, position=i, media_id=row.id, media=row)

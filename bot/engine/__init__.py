@@ -5,10 +5,11 @@ Holds: runner.py (the Engine: claims, concurrency, breakers, leases), outcomes.p
 attempt, the target's state, the summary notice, in one transaction), reports.py (the words
 of that notice), notifier.py (the outbox to Telegram), series.py (the next occurrence of a
 repeating post), retry.py, breaker.py, concurrency.py (how many publishes at once),
-content.py (rows to what providers take; checked and prepared), formatting.py and
-overrides.py (the post's text per platform, and each account's own version), hooks.py (the
-Timer and the Observers the wiring plugs in), and webhooks/ (users' outgoing webhooks: the
-events queued with outcomes, and their signed sender, an outbox like the notifier's).
+content.py (rows to what providers take; checked and prepared), options/ (a post's buttons
+and Telegram options, and the delete-after deleter), formatting.py and overrides.py (the
+post's text per platform, and each account's own version), hooks.py (the Timer and the
+Observers the wiring plugs in), and webhooks/ (users' outgoing webhooks: the events queued
+with outcomes, and their signed sender, an outbox like the notifier's).
 
 May import: bot.config, bot/schedule, bot/media, providers, storage; plain `telegram` types
 (the notifier sends with a Bot). Never bot.services, handlers, ui, compose or telegram.ext:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bot.engine.options import values as post_options
 from bot.engine.text import formatting, overrides
 from bot.media.prepare import adapt_files, adapt_rows, check_media, media_file, profile_of
 from providers.base import AccountRef, PostContent, Problem, Provider
@@ -69,6 +71,18 @@ def post_content(
     )
 
 
+def extras(post: Post, config: Mapping[str, Any] | None, platform: str) -> dict[str, Any]:
+    """The post's URL buttons and Telegram options for an account (bot/engine/options/values.py),
+    as `PostContent` fields."""
+    return post_options.content_fields(
+        getattr(post, "buttons", None),
+        getattr(post, "options", None),
+        config,
+        platform,
+        post.publish_at,
+    )
+
+
 def account_ref(account: Account, secrets: SecretBox | None = None) -> AccountRef:
     credentials = secrets.open(account.credentials) if secrets and account.credentials else {}
     return AccountRef(
@@ -105,6 +119,7 @@ def check(post: Post, account: Account, provider: Provider, media_dir: Path) -> 
         post_id=post.id,
         scheduled_at=post.publish_at,
         thread=post_thread(post, account.id),
+        **extras(post, ref.config, account.platform),
     )
     found = provider.validate(content, ref)
     if problems:
@@ -129,7 +144,12 @@ async def check_live(
     try:
         ref = account_ref(account, secrets)
         text, entities = post_body(post, account.id, account.platform)
-        draft = PostContent(text=text, entities=entities, post_id=post.id)
+        draft = PostContent(
+            text=text,
+            entities=entities,
+            post_id=post.id,
+            **extras(post, ref.config, account.platform),
+        )
         return await asyncio.wait_for(provider.validate_live(draft, ref), LIVE_CHECK_SECONDS)
     except Exception:
         log.warning("compose.live_check_failed", extra={"platform": account.platform})
@@ -162,4 +182,5 @@ async def prepare_for(
         post_id=post.id,
         scheduled_at=post.publish_at,
         thread=post_thread(post, ref.id),
+        **extras(post, ref.config, ref.platform),
     )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import reports, series
 from bot.engine.hooks import Observers
+from bot.engine.options import values as post_options
 from bot.engine.retry import Action, Decision
 from bot.engine.webhooks import events
 from providers.base import Processing, PublishResult
@@ -238,6 +239,12 @@ class OutcomeWriter:
                         url=result.url,
                         ref=dict(result.ref) or None,
                         notes=list(result.notes) or None,
+                        delete_at=post_options.delete_at_for(
+                            record.target.post.options,
+                            record.target.account.config,
+                            record.target.account.platform,
+                            now,
+                        ),
                     )
                 )
         held: set[int] = set()

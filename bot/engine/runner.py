@@ -31,6 +31,7 @@ from bot.engine.content import account_ref
 from bot.engine.hooks import Observer, Observers, Timer
 from bot.engine.leases import Leases
 from bot.engine.notifier import Notifier
+from bot.engine.options.deleter import Deleter
 from bot.engine.outcomes import WRITE_BATCH, Outcome, OutcomeWriter, Record
 from bot.engine.retry import Decision, RetryPolicy, decide, processing
 from bot.media.links import MediaLinks
@@ -109,6 +110,7 @@ class Engine:
             owner=self.owner,
             leased=self._leased,
         )
+        self.deleter = Deleter(db, registry, secrets, clock, notifier)  # delete-after
         self._claim_lock = asyncio.Lock()
         self._wakeup: Timer | None = None
         self._stopping = False
@@ -191,6 +193,7 @@ class Engine:
             # Repeats missed while nothing ran are skipped, not published late (engine/series.py).
             await self._db.run(lambda s: series.skip_missed(s, self._clock()))
             started = await self._claim_all()
+        self._arm(await self.deleter.run_due())  # outside the lock: claims need not wait
         self.last_run_at = self._clock()
         return started
 

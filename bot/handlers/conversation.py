@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.handlers import post_options  # issue 17: URL buttons, Telegram options
 from bot.handlers.compose import (
     alt,
     calendar,
@@ -37,16 +38,20 @@ from bot.handlers.compose import (
 from bot.handlers.compose import time as timing
 from bot.handlers.compose.common import (
     ALT_TEXT,
+    BUTTONS,
     COMPOSING,
     CONTENT,
     EDIT_ACCOUNTS,
+    EDIT_BUTTONS,
     EDIT_MEDIA,
+    EDIT_OPTIONS,
     EDIT_OVERRIDE,
     EDIT_POST_TEXT,
     EDIT_TEXT,
     EDIT_TIME,
     EDITING,
     FORWARDED,
+    OPTIONS,
     OVERRIDE_TEXT,
     PICK_ACCOUNTS,
     PICK_TIME,
@@ -124,6 +129,9 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(templates.save_from_preview, pattern=r"^c:tsave$"),  # issue 6
                 CallbackQueryHandler(preview.customize, pattern=rf"^c:ovr:{ID}$"),  # issue 6
                 CallbackQueryHandler(preview.split, pattern=rf"^c:split:{ID}$"),  # issue 6: threads
+                CallbackQueryHandler(post_options.ask_buttons, pattern=r"^c:btn$"),  # issue 17
+                CallbackQueryHandler(post_options.open_options, pattern=r"^c:opt$"),  # issue 17
+                CallbackQueryHandler(post_options.album_choice, pattern=r"^c:albm:(message|drop)$"),
                 CommandHandler("new", switch.ask_new(PREVIEW)),  # issue 6: drafts
                 MessageHandler(CONTENT, switch.interrupt(PREVIEW)),  # issue 6: drafts
             ],
@@ -153,6 +161,20 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(repeat.back, pattern=r"^c:rep:menu$"),
                 MessageHandler(CONTENT, common.nudge),
             ],
+            BUTTONS: [  # issue 17: the post's URL buttons (handlers/post_options.py)
+                MessageHandler(text, post_options.buttons_typed),
+                CallbackQueryHandler(post_options.remove_buttons, pattern=r"^c:btn:rm$"),
+                CallbackQueryHandler(post_options.back, pattern=r"^c:opt:back$"),
+                MessageHandler(CONTENT, post_options.nudge),
+            ],
+            OPTIONS: [  # issue 17: the post's Telegram options
+                CallbackQueryHandler(
+                    post_options.option_button, pattern=post_options.OPTION_PATTERN
+                ),
+                CallbackQueryHandler(post_options.back, pattern=r"^c:opt:back$"),
+                MessageHandler(text, post_options.delete_time_typed),
+                MessageHandler(CONTENT, post_options.nudge),
+            ],
             EDIT_TEXT: [
                 MessageHandler(text, preview.new_text),
                 MessageHandler(CONTENT, common.nudge),
@@ -178,6 +200,25 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(editor_steps.ask_override, pattern=rf"^e:ovr:{ID}$"),
                 CallbackQueryHandler(editor_steps.split, pattern=rf"^e:split:{ID}$"),
                 CallbackQueryHandler(editor.back, pattern=r"^e:back$"),
+                CallbackQueryHandler(post_options.ask_buttons, pattern=r"^e:btn$"),  # issue 17
+                CallbackQueryHandler(post_options.open_options, pattern=r"^e:opt$"),  # issue 17
+                CallbackQueryHandler(post_options.album_choice, pattern=r"^e:albm:(message|drop)$"),
+                *leave_edit,
+                MessageHandler(CONTENT, editor.nudge),
+            ],
+            EDIT_BUTTONS: [  # issue 17: the edited post's URL buttons
+                MessageHandler(text, post_options.edit_buttons_typed),
+                CallbackQueryHandler(post_options.remove_buttons, pattern=r"^e:btn:rm$"),
+                CallbackQueryHandler(post_options.back, pattern=r"^e:opt:back$"),
+                *leave_edit,
+                MessageHandler(CONTENT, editor.nudge),
+            ],
+            EDIT_OPTIONS: [  # issue 17: the edited post's Telegram options
+                CallbackQueryHandler(
+                    post_options.option_button, pattern=post_options.EDIT_OPTION_PATTERN
+                ),
+                CallbackQueryHandler(post_options.back, pattern=r"^e:opt:back$"),
+                MessageHandler(text, post_options.edit_delete_time_typed),
                 *leave_edit,
                 MessageHandler(CONTENT, editor.nudge),
             ],

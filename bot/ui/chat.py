@@ -26,12 +26,23 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Rows = Sequence[Sequence[tuple[str, str]]]
 
 
-def keyboard(rows: Rows) -> InlineKeyboardMarkup | None:
+#: (label, URL) rows: link buttons, as a post's URL buttons look in the channel.
+LinkRows = Sequence[Sequence[tuple[str, str]]]
+
+
+def keyboard(rows: Rows, links: LinkRows = ()) -> InlineKeyboardMarkup | None:
+    """Callback buttons, under any `links` (URL buttons shown as the post will have them)."""
     rows = [row for row in rows if row]
-    if not rows:
+    if not rows and not links:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+        [
+            *([InlineKeyboardButton(text, url=url) for text, url in row] for row in links),
+            *(
+                [InlineKeyboardButton(text, callback_data=data) for text, data in row]
+                for row in rows
+            ),
+        ]
     )
 
 
@@ -45,24 +56,24 @@ def message_of(update: Update) -> Message:
     return update.effective_message
 
 
-async def reply(update: Update, text: str, rows: Rows = ()) -> Message:
+async def reply(update: Update, text: str, rows: Rows = (), links: LinkRows = ()) -> Message:
     """Send a new message in the chat the update came from."""
     assert update.effective_chat is not None
     return await update.effective_chat.send_message(
         text,
         parse_mode=ParseMode.HTML,
-        reply_markup=keyboard(rows),
+        reply_markup=keyboard(rows, links),
         link_preview_options=NO_PREVIEW,
     )
 
 
-async def edit(query: CallbackQuery, text: str, rows: Rows = ()) -> None:
+async def edit(query: CallbackQuery, text: str, rows: Rows = (), links: LinkRows = ()) -> None:
     """Replace the message the button belongs to, in place."""
     try:
         await query.edit_message_text(
             text,
             parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(rows),
+            reply_markup=keyboard(rows, links),
             link_preview_options=NO_PREVIEW,
         )
     except BadRequest as exc:

@@ -37,7 +37,11 @@ from bot.ui.chat import Rows, edit, reply, user_id
     EDIT_TIME,  # ... a new time
     EDIT_ACCOUNTS,  # ... its accounts
     EDIT_OVERRIDE,  # ... one account's own text
-) = range(18)
+    BUTTONS,  # handlers/post_options.py: the draft's URL buttons, typed
+    OPTIONS,  # ... its Telegram options keyboard (and a typed time to delete it)
+    EDIT_BUTTONS,  # ... the same two, on a scheduled post being edited
+    EDIT_OPTIONS,
+) = range(22)
 
 #: How long to wait for the rest of an album before showing the draft's status.
 ALBUM_SETTLE_SECONDS = 1.0

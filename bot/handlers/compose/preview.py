@@ -13,6 +13,7 @@ from bot.accounts import users
 from bot.compose import posting, series_draft
 from bot.compose import versions as draft_versions
 from bot.compose.editing import EditError
+from bot.compose.options import draft as post_options
 from bot.compose.posting import ComposeError
 from bot.engine.text import formatting, overrides
 from bot.handlers.compose import queue, targets, versions
@@ -55,6 +56,8 @@ async def show_preview(update: Update, context: CustomContext, *, fresh: bool = 
     text = render.preview(
         post, checked.checks, services.platform_names, when_text, repeat, notes=notes
     )
+    extras = post_options.of(post, chosen)  # issue 17: URL buttons, Telegram options
+    text += extras_lines(extras)
     confirm_data = queue.CONFIRM if queued else "c:confirm"  # issue 6: queue slots
     first_row = [("✏️ Edit text", "c:edit")] if checked.blocking else [("✅ Confirm", confirm_data)]
     if not checked.blocking:
@@ -66,13 +69,66 @@ async def show_preview(update: Update, context: CustomContext, *, fresh: bool = 
         [("💾 Save as template", "c:tsave")],  # issue 6: templates (handlers/templates.py)
         [(ALT_BUTTON, "c:alt:p")] if render.photos(post) else [],
         *versions.rows("c", services, post, checked.checks),  # Customize for X, threads
+        *extras_rows(extras),  # issue 17: 🔗 Buttons, ⚙️ Options, an album's buttons
         CANCEL_ROW,
     ]
+    # The post's URL buttons on top, as they will look under it in the channel.
+    links = [[(b.text, b.url) for b in row] for row in extras.buttons] if extras.channels else []
     if update.callback_query and not fresh:
-        await edit(update.callback_query, text, rows)
+        await edit(update.callback_query, text, rows, links)
     else:
-        await reply(update, text, rows)
+        await reply(update, text, rows, links)
     return PREVIEW
+
+
+# -- issue 17: URL buttons and Telegram options ---------------------------------------------
+
+
+def _is_album(extras: post_options.DraftOptions) -> bool:
+    return len(extras.post.media_links) > 1
+
+
+def extras_lines(extras: post_options.DraftOptions) -> str:
+    """The preview's lines about the post's buttons and Telegram options."""
+    if not extras.channels:
+        return ""
+    lines = []
+    if extras.buttons:
+        count = sum(len(row) for row in extras.buttons)
+        lines.append(
+            f"🔗 {count} button{'s' if count != 1 else ''}: the first rows of buttons below, "
+            "as they will look under the post."
+        )
+        if _is_album(extras):
+            drop = extras.values.get("album_buttons") == "drop"
+            lines.append(
+                "📎 The Bot API can't attach buttons to an album. "
+                + (
+                    "They will be <b>left out</b>."
+                    if drop
+                    else "They will go as a <b>short message right under the album</b>."
+                )
+            )
+    media = bool(extras.post.media_links)
+    said = post_options.summary(extras.values, media, not media)
+    if said:
+        lines.append("⚙️ Telegram: " + escape(", ".join(said)) + ".")
+    return "\n\n" + "\n".join(lines) if lines else ""
+
+
+def extras_rows(extras: post_options.DraftOptions) -> list[list[tuple[str, str]]]:
+    if not extras.channels:
+        return []
+    rows = [[("🔗 Buttons", "c:btn"), ("⚙️ Options", "c:opt")]]
+    if extras.buttons and _is_album(extras):
+        drop = extras.values.get("album_buttons") == "drop"
+        rows.append(
+            [
+                (("✓ " if not drop else "") + "Buttons as a message under it", "c:albm:message"),
+                (("✓ " if drop else "") + "Drop the buttons", "c:albm:drop"),
+            ]
+        )
+    return rows
 
 
 async def confirm(update: Update, context: CustomContext) -> int:

@@ -19,9 +19,10 @@ from bot.accounts import users
 from bot.compose import editing
 from bot.compose.edit_save import Saved, save
 from bot.compose.editing import EditDraft, EditError
+from bot.compose.options import draft as post_options
 from bot.engine import series
 from bot.engine.text import formatting
-from bot.handlers.compose import versions
+from bot.handlers.compose import preview, versions
 from bot.handlers.compose.common import (
     EDIT_POST_TEXT,
     EDITING,
@@ -233,10 +234,17 @@ async def show(
         [("🕒 Time", "e:time"), ("👥 Accounts", "e:acc")],
         *[list(row) for row in versions.rows("e", services, checked.post, checked.checks)],
     ]
+    # Issue 17: a Telegram channel's URL buttons (shown on top as they will look) and options.
+    extras = post_options.of(checked.post, [a for a, _ in checked.checks])
+    text += preview.extras_lines(extras)
+    rows += [
+        [(label, "e" + data[1:]) for label, data in row] for row in preview.extras_rows(extras)
+    ]
+    links = [[(b.text, b.url) for b in row] for row in extras.buttons] if extras.channels else []
     if update.callback_query and not fresh:
-        await edit(update.callback_query, text, rows)
+        await edit(update.callback_query, text, rows, links)
     else:
-        await reply(update, text, rows)
+        await reply(update, text, rows, links)
     return EDITING
 
 

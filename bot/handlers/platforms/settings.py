@@ -34,6 +34,8 @@ def screen(services: Services, account: Account) -> tuple[str, Rows]:
             )
         else:
             mark = "✅" if value else "▫️"
+            if option.help:  # what the flag does, since its button has room only for its name
+                lines.append(f"{escape(option.label)}: <i>{escape(option.help)}</i>")
             rows.append([(f"{mark} {option.label}", f"po:{account.id}:{index}:")])
     return "\n".join(lines), rows
 
