@@ -29,8 +29,8 @@ from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
-from bot.handlers import webhook as webhook_handlers  # issue 18: outgoing webhooks
 from bot.handlers.admin import commands as admin
+from bot.handlers.automation import webhook as webhook_handlers  # issue 18: outgoing webhooks
 from bot.handlers.inbound import Budget, FairUpdates
 from bot.handlers.persistence import DatabasePersistence
 from bot.handlers.platforms import destinations

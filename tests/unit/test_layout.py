@@ -71,6 +71,7 @@ HANDLER_SUBROOMS: dict[str, set[str]] = {
     "edit": {"compose"},
     "posts": {"compose"},
     "admin": set(),
+    "automation": set(),
 }
 
 #: Libraries a room must not import.
