@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.accounts import users
 from bot.compose import posting, scheduled
 from bot.engine import series
+from bot.handlers.posts import published
 from bot.schedule.parse import format_when
 from bot.services import CustomContext
 from bot.ui import render
@@ -59,6 +60,7 @@ async def _page(
             row += [(f"✏️ Edit #{post.id}", f"p:edit:{post.id}")]  # issue 6: compose graph
         if scheduled.retryable_targets(post):
             row += [(f"🔁 Retry #{post.id}", f"p:retry:{post.id}")]
+        row += published.list_buttons(services, post)  # out: 🗑 Delete, ✏️ Edit
         row += [(f"📄 Duplicate #{post.id}", f"p:dup:{post.id}")]  # issue 6: compose graph
         rows.append(row)
     nav = []

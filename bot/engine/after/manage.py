@@ -1,0 +1,253 @@
+"""Deleting and editing a post once it is out, per account, as each platform declares it can
+(`providers.base.AfterPublish`). A platform that can delete but not edit (Bluesky) is offered
+delete-and-post-again instead. Every call is scoped to the post's owner: another user's post
+is not found, and no platform is asked anything."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from bot.engine.content import account_ref, post_content
+from providers.base import AfterPublish, Provider, PublishResult, Severity
+from providers.errors import AuthError, ProviderError
+from providers.http import sanitize
+from providers.registry import Registry
+from storage import after as store
+from storage.db import Database
+from storage.models import Post, Target
+from storage.secrets import SecretBox
+
+#: The longest one platform may take to delete or edit a post.
+CALL_SECONDS = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Done:
+    """What happened on one account."""
+
+    account_id: int
+    #: The account as the user knows it (HTML, escaped): "@news (Telegram channel)".
+    name: str
+    ok: bool
+    #: What was done, or why not (plain text).
+    said: str
+    #: Its platform can't edit but can delete: offer to delete it and post it again.
+    post_again: bool = False
+
+
+def capabilities(registry: Registry, target: Target) -> AfterPublish:
+    """What the target's platform allows once it is out (no credentials needed)."""
+    provider = registry.get(target.account.platform)
+    if provider is None:
+        return AfterPublish()
+    return provider.after_publish_for(account_ref(target.account))
+
+
+def can_lookup(provider: Provider | None, target: Target) -> bool:
+    """Whether an unknown outcome of this target can be settled by asking its platform."""
+    if provider is None:
+        return False
+    return provider.after_publish_for(account_ref(target.account)).can_lookup
+
+
+def offers(registry: Registry, targets: Sequence[Target]) -> tuple[bool, bool]:
+    """Whether to show 🗑 Delete and ✏️ Edit for these targets: some live target's platform
+    can delete it; can edit it, or delete it to post it again."""
+    found = [capabilities(registry, t) for t in targets if _known(t)]
+    return any(c.can_delete for c in found), any(c.can_edit or c.can_delete for c in found)
+
+
+def _known(target: Target) -> bool:
+    # Marked published by hand: Crier never learnt which post it is on the platform.
+    return target.platform_post_id is not None
+
+
+def published_of(target: Target) -> PublishResult:
+    return PublishResult(
+        platform_id=target.platform_post_id or "",
+        url=target.url,
+        ref=dict(target.ref or {}),
+    )
+
+
+class AfterPublishing:
+    """Delete, edit, and post again, for the bot's buttons."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        registry: Registry,
+        secrets: SecretBox,
+        media_dir: Path,
+        clock: Callable[[], datetime],
+        names: dict[str, str],
+    ) -> None:
+        self._db = db
+        self._registry = registry
+        self._secrets = secrets
+        self._media_dir = media_dir
+        self._clock = clock
+        self._names = names
+
+    async def post(self, user_id: int, post_id: int) -> Post | None:
+        """The user's post with its targets; None when it isn't theirs (or isn't one)."""
+        return await self._db.run(lambda s: store.post_with_targets(s, user_id, post_id))
+
+    def live(self, post: Post) -> list[Target]:
+        return store.live(post)
+
+    def name(self, target: Target) -> str:
+        platform = self._names.get(target.account.platform, target.account.platform)
+        if target.account.platform == "dryrun":
+            return escape(platform)
+        return f"{escape(target.account.label)} ({escape(platform)})"
+
+    # -- delete ------------------------------------------------------------------------------
+
+    async def delete(self, user_id: int, post_id: int) -> list[Done] | None:
+        """Delete the post from every account it is out on; None: not the user's post."""
+        post = await self.post(user_id, post_id)
+        if post is None:
+            return None
+        done = await asyncio.gather(*(self._delete_one(t) for t in store.live(post)))
+        gone = [d.account_id for d in done if d.ok]
+        ids = [t.id for t in store.live(post) if t.account_id in gone]
+        now = self._clock()
+        await self._db.run(lambda s: store.mark_deleted(s, user_id, ids, now))
+        return list(done)
+
+    async def _delete_one(self, target: Target) -> Done:
+        provider = self._registry.get(target.account.platform)
+        if provider is None or not capabilities(self._registry, target).can_delete:
+            platform = provider.display_name if provider else target.account.platform
+            return self._no(target, f"Crier can't delete a post on {platform} once it is out.")
+        if not _known(target):
+            return self._no(target, _UNKNOWN_POST)
+        ref = account_ref(target.account, self._secrets)
+        call = provider.delete(published_of(target), ref)
+        failed = await self._call(target, ref.credentials, call)
+        name = self.name(target)
+        return failed or Done(account_id=target.account_id, name=name, ok=True, said="deleted")
+
+    # -- edit --------------------------------------------------------------------------------
+
+    async def edit(
+        self, user_id: int, post_id: int, text: str, entities: Sequence[dict[str, Any]]
+    ) -> list[Done] | None:
+        """Change the post's text on every account it is out on, each checked as at compose
+        time first; None: not the user's post. The new text is kept on the post when some
+        account took it or may post it again."""
+        post = await self.post(user_id, post_id)
+        if post is None:
+            return None
+        # The post as it will read now: one text for every account (own versions dropped).
+        post.text, post.entities, post.overrides = text, list(entities), {}
+        done = await asyncio.gather(*(self._edit_one(post, t) for t in store.live(post)))
+        if any(d.ok or d.post_again for d in done):
+            await self._db.run(lambda s: store.set_text(s, user_id, post_id, text, list(entities)))
+        return list(done)
+
+    async def _edit_one(self, post: Post, target: Target) -> Done:
+        provider = self._registry.get(target.account.platform)
+        if provider is None:
+            return self._no(target, "This platform is not supported any more.")
+        ref = account_ref(target.account, self._secrets)
+        declared = provider.after_publish_for(ref)
+        if not declared.can_edit:
+            # Its refusal says what to do instead ("delete it and post it again").
+            content = post_content(post, None, self._media_dir)
+            [refusal] = provider.validate_edit(published_of(target), content, ref)
+            again = declared.can_delete and _known(target)
+            return self._no(target, refusal.message, post_again=again)
+        if not _known(target):
+            return self._no(target, _UNKNOWN_POST)
+        content = post_content(post, target.account_id, self._media_dir, ref.platform)
+        published = published_of(target)
+        problems = provider.validate_edit(published, content, ref)
+        errors = [p.message for p in problems if p.severity == Severity.ERROR]
+        if errors:
+            return self._no(target, " ".join(errors))
+        result: list[PublishResult] = []
+
+        async def edit() -> None:
+            result.append(await provider.edit(published, content, ref))
+
+        failed = await self._call(target, ref.credentials, edit())
+        if failed:
+            return failed
+        [edited] = result
+        user_id = target.user_id
+        await self._db.run(
+            lambda s: store.store_edit(
+                s,
+                user_id,
+                target.id,
+                platform_post_id=edited.platform_id,
+                url=edited.url,
+                ref=dict(edited.ref) or None,
+            )
+        )
+        warnings = [p.message for p in problems if p.severity == Severity.WARNING]
+        said = "edited" + "".join(f" ({w})" for w in warnings)
+        return Done(account_id=target.account_id, name=self.name(target), ok=True, said=said)
+
+    # -- delete and post again -----------------------------------------------------------------
+
+    async def post_again(self, user_id: int, post_id: int) -> tuple[list[Done], int] | None:
+        """Where the platform can't edit: delete the post there and queue it again, now, with
+        the post's current text. Returns what happened and how many were queued again."""
+        post = await self.post(user_id, post_id)
+        if post is None:
+            return None
+        redo = [
+            t
+            for t in store.live(post)
+            if _known(t) and (c := capabilities(self._registry, t)).can_delete and not c.can_edit
+        ]
+        done = await asyncio.gather(*(self._delete_one(t) for t in redo))
+        ids = [t.id for t, d in zip(redo, done, strict=True) if d.ok]
+        now = self._clock()
+
+        async def work(session: Any) -> int:
+            await store.mark_deleted(session, user_id, ids, now)
+            return await store.post_again(session, user_id, ids, now)
+
+        return list(done), await self._db.run(work)
+
+    # -- shared --------------------------------------------------------------------------------
+
+    def _no(self, target: Target, said: str, *, post_again: bool = False) -> Done:
+        return Done(
+            account_id=target.account_id,
+            name=self.name(target),
+            ok=False,
+            said=said,
+            post_again=post_again,
+        )
+
+    async def _call(self, target: Target, credentials: Any, call: Awaitable[object]) -> Done | None:
+        """Run one platform call; a Done saying why when it failed, None when it worked."""
+        secrets = [v for v in dict(credentials).values() if isinstance(v, str) and len(v) >= 6]
+        try:
+            await asyncio.wait_for(call, CALL_SECONDS)
+        except TimeoutError:
+            return self._no(target, "The platform didn't answer in time; try again in a minute.")
+        except AuthError as exc:
+            reason = sanitize(exc.message, secrets)
+            return self._no(target, f"{reason} Reconnect it with /connect, then try again.")
+        except ProviderError as exc:
+            return self._no(target, sanitize(exc.message, secrets))
+        return None
+
+
+_UNKNOWN_POST = (
+    "Crier doesn't know which post it is there (it was marked as published by hand), so "
+    "change it on the platform itself."
+)
