@@ -5,8 +5,21 @@ forged callback data (the same "not found" as an unknown id, and no platform is 
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+import respx
+from cryptography.fernet import Fernet
+
 from bot.app import Crier
-from tests.acceptance.conftest import Person, buttons, dm, make_due, schedule_draft
+from bot.config import Settings
+from tests.acceptance.conftest import Person, buttons, dm, eventually, make_due, schedule_draft
+from tests.acceptance.seeding import seed_account, seed_post, seed_user
+from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.discord import FakeDiscord, FakeWebhook
+from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.serve import from_handler, serve
 from tests.fakes.telegram_api import FakeTelegram
 
 CHANNEL = -1001234567890
@@ -77,3 +90,126 @@ async def test_another_users_post_cant_be_deleted_or_edited(
     assert made == []
     assert len(tg.sent(CHANNEL)) == 1
     assert tg.sent(CHANNEL)[0]["text"] == "Alice's news"
+
+
+# -- Bluesky, Mastodon and Discord, against their fakes -----------------------------------------
+
+KEY = Fernet.generate_key().decode()
+HANDLE = "alice.test"
+DID = "did:plc:alicealicealicealice"
+APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+
+
+@pytest.fixture
+async def bsky() -> AsyncIterator[FakeBluesky]:
+    fake = FakeBluesky()
+    async with serve(from_handler(fake)) as url:
+        fake.pds_url = fake.resolver_url = fake.plc_url = url
+        fake.add_account(HANDLE, DID, APP_PASSWORD)
+        yield fake
+
+
+@pytest.fixture
+def discord() -> Iterator[FakeDiscord]:
+    fake = FakeDiscord()
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="127.0.0.1").pass_through()
+        router.route(host="discord.com").mock(side_effect=fake.handle)
+        yield fake
+
+
+async def connect_three(
+    crier: Crier, person: Person, bsky: FakeBluesky, server: FakeMastodon, hook: FakeWebhook
+) -> list[int]:
+    """A Bluesky, a Mastodon and a Discord account, as /connect leaves them."""
+    await seed_user(crier, person.id)
+    return [
+        await seed_account(
+            crier,
+            person.id,
+            "bluesky",
+            f"@{HANDLE}",
+            config={"did": DID, "handle": HANDLE, "pds_url": bsky.pds_url},
+            credentials={"app_password": APP_PASSWORD},
+        ),
+        await seed_account(
+            crier,
+            person.id,
+            "mastodon",
+            "@crier@mastodon.example",
+            config={"instance_url": server.base_url, "domain": "mastodon.example"},
+            credentials={"access_token": server.token},
+        ),
+        await seed_account(
+            crier,
+            person.id,
+            "discord",
+            "#announcements",
+            config={"guild_id": hook.guild_id, "channel_id": hook.channel_id},
+            credentials={"webhook_url": hook.url},
+        ),
+    ]
+
+
+def _records(bsky: FakeBluesky) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(r.content) for r in bsky.calls("com.atproto.repo.deleteRecord")]
+
+
+async def test_bluesky_mastodon_and_discord_posts_are_edited_and_deleted(
+    tg: FakeTelegram,
+    make_settings: Callable[..., Settings],
+    alice: Person,
+    bsky: FakeBluesky,
+    discord: FakeDiscord,
+) -> None:
+    hook = discord.add_webhook("Announcements")
+    async with FakeMastodon() as server, Crier(make_settings(crier_encryption_key=KEY)) as crier:
+        accounts = await connect_three(crier, alice, bsky, server, hook)
+        await seed_post(crier, alice.id, accounts, "Launch at noon")
+        summary = await dm(tg, alice, "is out")
+        assert buttons(summary)[-3:-1] == ["🗑 Delete", "✏️ Edit"]
+        [(_, _, rkey)] = list(bsky.records)
+        [status] = server.statuses
+        [message] = discord.messages
+
+        # ✏️ Edit: Mastodon and Discord in place; Bluesky says it can't, and offers to post again.
+        await alice.presses(summary, "✏️ Edit", "Send the new text")
+        told = await alice.says("Launch at one", "Post #")
+        assert "✅ @crier@mastodon.example (Mastodon) — edited" in told["text"]
+        assert "✅ #announcements (Discord) — edited" in told["text"]
+        assert (
+            f"⚠️ @{HANDLE} (Bluesky) — Bluesky can't edit a post that is out; delete it and "
+            "post it again instead." in told["text"]
+        )
+        [put] = [r for r in server.requests if r.method == "PUT"]
+        assert put.path == f"/api/v1/statuses/{status.id}"
+        assert (put.json or put.form)["status"] == "Launch at one"
+        assert status.text == "Launch at one"
+        [patch] = [r for r in discord.requests if r.method == "PATCH"]
+        assert patch.url.path == f"/api/webhooks/{hook.id}/{hook.token}/messages/{message.id}"
+        assert json.loads(patch.content)["content"] == "Launch at one"
+        assert message.content == "Launch at one"
+        assert [p["text"] for p in bsky.posts(DID)] == ["Launch at noon"]
+        assert buttons(told) == ["🗑 Delete and post again (1)"]
+
+        # Delete and post again on Bluesky: the old record goes, the new text goes out.
+        again = await alice.presses(told, "🗑 Delete and post again (1)", "Posting the new text")
+        assert f"✅ @{HANDLE} (Bluesky) — deleted" in again["text"]
+        [deleted] = _records(bsky)
+        assert deleted == {"repo": DID, "collection": "app.bsky.feed.post", "rkey": rkey}
+        await eventually(lambda: [p["text"] for p in bsky.posts(DID)] == ["Launch at one"])
+
+        # 🗑 Delete: asks first, then removes it from each account.
+        ask = await alice.presses(summary, "🗑 Delete", "Delete post #")
+        done = await alice.presses(ask, "🗑 Yes, delete it", "deleted")
+        for name in (f"@{HANDLE} (Bluesky)", "@crier@mastodon.example (Mastodon)"):
+            assert f"✅ {name} — deleted" in done["text"]
+        assert "✅ #announcements (Discord) — deleted" in done["text"]
+        [delete] = [r for r in server.requests if r.method == "DELETE"]
+        assert delete.path == f"/api/v1/statuses/{status.id}"
+        assert server.deleted == [status]
+        [gone] = [r for r in discord.requests if r.method == "DELETE"]
+        assert gone.url.path == f"/api/webhooks/{hook.id}/{hook.token}/messages/{message.id}"
+        assert discord.deleted == [message]
+        assert len(_records(bsky)) == 2
+        assert bsky.posts(DID) == []
