@@ -273,6 +273,8 @@ class OutcomeWriter:
     ) -> bool:
         """A CHECK makes the target's next step a lookup; what follows one makes it a publish
         again (or ends it)."""
+        if decision.action == Action.REAUTH:
+            return held  # held for reconnecting: its next step stays what it was
         checking = decision.action == Action.CHECK
         if held and (checking or record.target.stage == CHECKING):
             stage = CHECKING if checking else None

@@ -52,7 +52,8 @@ def cancel(context: CustomContext, post_id: int) -> None:
 
 async def _expire(context: ContextTypes.DEFAULT_TYPE) -> None:
     assert context.job is not None
-    chat_id, message_id, post_id = context.job.data  # type: ignore[misc]
+    data: tuple[int, int, int] = context.job.data  # type: ignore[assignment]
+    chat_id, message_id, post_id = data
     # The message may be gone or changed by hand meanwhile; there is nothing else to do then.
     with contextlib.suppress(BadRequest, TelegramError):
         await context.bot.edit_message_text(

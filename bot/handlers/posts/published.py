@@ -49,7 +49,8 @@ def list_buttons(services: Services, post: Post) -> list[tuple[str, str]]:
     row = []
     if can_delete:
         row.append((f"🗑 Delete #{post.id}", f"a:del:{post.id}"))
-    if can_edit:
+    pending = any(t.status.value == "queued" for t in post.targets)
+    if can_edit and not pending:  # while some copy waits, ✏️ Edit is the scheduled post's
         row.append((f"✏️ Edit #{post.id}", f"a:edit:{post.id}"))
     return row
 
