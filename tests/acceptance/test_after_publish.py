@@ -58,6 +58,13 @@ async def test_a_channel_post_is_edited_then_deleted_from_the_success_dm(
     assert edited == {"chat_id": CHANNEL, "message_id": message_id, "text": "Doors open at 10"}
     assert tg.sent(CHANNEL)[0]["text"] == "Doors open at 10"
 
+    # /list offers the same on the post; Keep it changes nothing, then delete from there.
+    listed = await alice.says("/list", "Your posts")
+    assert buttons(listed)[-3:] == ["🗑 Delete #1", "✏️ Edit #1", "📄 Duplicate #1"]
+    ask = await alice.presses(listed, "🗑 Delete #1", "Delete post #1")
+    kept = await alice.presses(ask, "Keep it", "stays as it is")
+    assert buttons(kept) == []
+    assert tg.deleted(CHANNEL) == []
     ask = await alice.presses(summary, "🗑 Delete", "Delete post #")
     assert buttons(ask) == ["🗑 Yes, delete it", "Keep it"]
     done = await alice.presses(ask, "🗑 Yes, delete it", "deleted")
