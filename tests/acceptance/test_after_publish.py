@@ -19,6 +19,7 @@ from tests.acceptance.seeding import seed_account, seed_post, seed_user
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.discord import FakeDiscord, FakeWebhook
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.scripted_provider import ScriptedProvider
 from tests.fakes.serve import from_handler, serve
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -220,3 +221,23 @@ async def test_bluesky_mastodon_and_discord_posts_are_edited_and_deleted(
         assert discord.deleted == [message]
         assert len(_records(bsky)) == 2
         assert bsky.posts(DID) == []
+
+
+async def test_buttons_only_where_a_platform_allows_and_a_refusal_says_why(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    platform = ScriptedProvider(["ok"])  # declares nothing after publishing
+    async with Crier(make_settings(), providers=[platform]) as crier:
+        await seed_user(crier, alice.id)
+        studio = await seed_account(crier, alice.id, "scripted", "Studio")
+        await seed_post(crier, alice.id, [studio], "Only there")
+        alone = await dm(tg, alice, "Post #1 is out")
+        assert not {"🗑 Delete", "✏️ Edit"} & set(buttons(alone))
+
+        dry_run = await seed_account(crier, alice.id, "dryrun", "Dry run")
+        await seed_post(crier, alice.id, [dry_run, studio], "Both")
+        both = await dm(tg, alice, "Post #2 is out")
+        ask = await alice.presses(both, "🗑 Delete", "Delete post #2")
+        done = await alice.presses(ask, "🗑 Yes, delete it", "deleted")
+        assert "✅ Dry run — deleted" in done["text"]
+        assert "⚠️ Studio (Scripted) — Crier can't delete a post on Scripted" in done["text"]
