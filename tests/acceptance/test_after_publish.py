@@ -14,7 +14,15 @@ from cryptography.fernet import Fernet
 
 from bot.app import Crier
 from bot.config import Settings
-from tests.acceptance.conftest import Person, buttons, dm, eventually, make_due, schedule_draft
+from tests.acceptance.conftest import (
+    Person,
+    buttons,
+    dm,
+    eventually,
+    jpeg,
+    make_due,
+    schedule_draft,
+)
 from tests.acceptance.seeding import seed_account, seed_post, seed_user
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.discord import FakeDiscord, FakeWebhook
@@ -241,3 +249,30 @@ async def test_buttons_only_where_a_platform_allows_and_a_refusal_says_why(
         done = await alice.presses(ask, "🗑 Yes, delete it", "deleted")
         assert "✅ Dry run — deleted" in done["text"]
         assert "⚠️ Studio (Scripted) — Crier can't delete a post on Scripted" in done["text"]
+
+
+async def test_a_photo_posts_caption_is_edited_in_place(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await alice.says("/start", "Crier")
+    await connect_channel(tg, alice)
+    status = await alice.sends_photo(jpeg(), caption="Sunset at 8")
+    await schedule_draft(alice, status, accounts="@news")
+    await make_due(crier)
+    summary = await dm(tg, alice, "is out")
+    [channel_post] = tg.sent(CHANNEL)
+    await alice.presses(summary, "✏️ Edit", "Send the new text")
+    await alice.says("Sunset at 9", "edited")
+    [edited] = [c for c in tg.calls_to("editMessageCaption") if c["chat_id"] == CHANNEL]
+    assert edited == {
+        "chat_id": CHANNEL,
+        "message_id": channel_post["message_id"],
+        "caption": "Sunset at 9",
+    }
+    assert tg.sent(CHANNEL)[0]["caption"] == "Sunset at 9"
+    # Too long for a caption (1,024): refused for the channel, as when composing; no call.
+    await alice.presses(summary, "✏️ Edit", "Send the new text")
+    refused = await alice.says("x" * 1100, "Post #")
+    assert "⚠️ @news (Telegram channel) —" in refused["text"]
+    assert "1,024" in refused["text"]
+    assert len([c for c in tg.calls_to("editMessageCaption") if c["chat_id"] == CHANNEL]) == 1
