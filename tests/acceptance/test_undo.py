@@ -27,6 +27,7 @@ async def test_undo_within_the_window_sends_nothing_and_restores_the_draft(
     await set_undo(alice, "30 s")
     status = await alice.says("Not yet, please", "New post")
     steps = await schedule_draft(alice, status, when="⚡ Now", expect="Sending post #1 in 30 s")
+    assert "Now: 30 s after you confirm, with ↩ Undo until then" in steps.preview["text"]
     assert buttons(steps.scheduled) == ["↩ Undo"]
     undone = await alice.presses(steps.scheduled, "↩ Undo", "Undone")
     assert "nothing was sent" in undone["text"]

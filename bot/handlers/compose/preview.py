@@ -42,11 +42,14 @@ async def show_preview(update: Update, context: CustomContext, *, fresh: bool = 
         return ConversationHandler.END
     now = services.now()
     post = checked.post
+    window = checked.user.undo_seconds if not post.rrule else 0
     when_text = (
         "Now, as soon as you confirm"
         if post.publish_at is None
         else format_when(post.publish_at, checked.user.timezone, now, style="abbr")
     )
+    if post.publish_at is None and window:  # /settings' Undo window
+        when_text = f"Now: {window} s after you confirm, with ↩ Undo until then"
     chosen = [account for account, _ in checked.checks]  # issue 6: "Add to queue" times
     queued = queue.when_text(services, post, chosen, checked.user.timezone, now)
     when_text = queued or when_text
