@@ -6,6 +6,7 @@ is not found, and no platform is asked anything."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from storage import after as store
 from storage.db import Database
 from storage.models import Post, Target
 from storage.secrets import SecretBox
+
+log = logging.getLogger(__name__)
 
 #: The longest one platform may take to delete or edit a post.
 CALL_SECONDS = 60.0
@@ -116,9 +119,9 @@ class AfterPublishing:
         post = await self.post(user_id, post_id)
         if post is None:
             return None
-        done = await asyncio.gather(*(self._delete_one(t) for t in store.live(post)))
-        gone = [d.account_id for d in done if d.ok]
-        ids = [t.id for t in store.live(post) if t.account_id in gone]
+        live = store.live(post)
+        done = await asyncio.gather(*(self._delete_one(t) for t in live))
+        ids = [t.id for t, d in zip(live, done, strict=True) if d.ok]
         now = self._clock()
         await self._db.run(lambda s: store.mark_deleted(s, user_id, ids, now))
         return list(done)
@@ -163,9 +166,10 @@ class AfterPublishing:
         if not declared.can_edit:
             # Its refusal says what to do instead ("delete it and post it again").
             content = post_content(post, None, self._media_dir)
-            [refusal] = provider.validate_edit(published_of(target), content, ref)
+            refusals = provider.validate_edit(published_of(target), content, ref)
+            said = refusals[0].message if refusals else f"{provider.display_name} can't edit."
             again = declared.can_delete and _known(target)
-            return self._no(target, refusal.message, post_again=again)
+            return self._no(target, said, post_again=again)
         if not _known(target):
             return self._no(target, _UNKNOWN_POST)
         content = post_content(post, target.account_id, self._media_dir, ref.platform)
@@ -244,6 +248,10 @@ class AfterPublishing:
             return self._no(target, f"{reason} Reconnect it with /connect, then try again.")
         except ProviderError as exc:
             return self._no(target, sanitize(exc.message, secrets))
+        except Exception:
+            log.exception("after-publish call failed for target %s", target.id)
+            said = "Something went wrong on our side; check the post there, then try again."
+            return self._no(target, said)
         return None
 
 
