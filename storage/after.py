@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Post, PostStatus, Target, TargetStatus, utcnow
+from storage.models import Media, Post, PostMedia, PostStatus, Target, TargetStatus, utcnow
 
 
 async def post_with_targets(session: AsyncSession, user_id: int, post_id: int) -> Post | None:
@@ -137,3 +137,17 @@ class TooLate(Exception):
 async def set_checking(session: AsyncSession, target_id: int, stage: str | None) -> None:
     """Mark (or unmark) a target whose next step is asking its platform whether it is out."""
     await session.execute(update(Target).where(Target.id == target_id).values(stage=stage))
+
+
+async def replace_media(session: AsyncSession, user_id: int, post_id: int, media: Media) -> bool:
+    """The post's photos and videos become `media` alone (an edit that replaces them); False
+    when the post isn't the user's."""
+    owned = await session.scalar(select(Post.id).where(Post.id == post_id, Post.user_id == user_id))
+    if owned is None:
+        return False
+    await session.execute(delete(PostMedia).where(PostMedia.post_id == post_id))
+    session.add(media)
+    await session.flush()
+    session.add(PostMedia(post_id=post_id, position=0, media_id=media.id))
+    await session.flush()
+    return True

@@ -11,9 +11,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 import respx
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from bot.app import Crier
 from bot.config import Settings
+from storage.models import Account
 from tests.acceptance.conftest import (
     Person,
     buttons,
@@ -209,7 +211,7 @@ async def test_bluesky_mastodon_and_discord_posts_are_edited_and_deleted(
         assert buttons(told) == ["🗑 Delete and post again (1)"]
 
         # Delete and post again on Bluesky: the old record goes, the new text goes out.
-        again = await alice.presses(told, "🗑 Delete and post again (1)", "Posting the new text")
+        again = await alice.presses(told, "🗑 Delete and post again (1)", "Posting it there again")
         assert f"✅ @{HANDLE} (Bluesky) — deleted" in again["text"]
         [deleted] = _records(bsky)
         assert deleted == {"repo": DID, "collection": "app.bsky.feed.post", "rkey": rkey}
@@ -276,3 +278,55 @@ async def test_a_photo_posts_caption_is_edited_in_place(
     assert "⚠️ @news (Telegram channel) —" in refused["text"]
     assert "1,024" in refused["text"]
     assert len([c for c in tg.calls_to("editMessageCaption") if c["chat_id"] == CHANNEL]) == 1
+
+
+async def test_a_photo_sent_as_the_edit_replaces_the_media_where_the_platform_allows(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    async with FakeMastodon() as server, Crier(make_settings(crier_encryption_key=KEY)) as crier:
+        await alice.says("/start", "Crier")
+        await connect_channel(tg, alice)
+        toots = await seed_account(
+            crier,
+            alice.id,
+            "mastodon",
+            "@crier@mastodon.example",
+            config={"instance_url": server.base_url, "domain": "mastodon.example"},
+            credentials={"access_token": server.token},
+        )
+        async with crier.db.session() as session:
+            channel = await session.scalar(
+                select(Account.id).where(Account.label == "@news", Account.user_id == alice.id)
+            )
+        assert channel is not None
+        await seed_post(crier, alice.id, [channel, toots], "Menu of the day")
+        summary = await dm(tg, alice, "is out")
+        [status] = server.statuses
+        [channel_post] = tg.sent(CHANNEL)
+
+        await alice.presses(summary, "✏️ Edit", "send one photo or video")
+        waiting = tg.wait_for(alice.user, "Post #")
+        tg.send_photo(alice.user, jpeg(color="green"), caption="Menu with a photo")
+        told = await waiting
+        assert "✅ @crier@mastodon.example (Mastodon) — edited" in told["text"]
+        assert (
+            "⚠️ @news (Telegram channel) — Telegram channel can't change the photos or videos "
+            "of a post that is out" in told["text"]
+        )
+        assert buttons(told) == ["🗑 Delete and post again (1)"]
+        [put] = [r for r in server.requests if r.method == "PUT"]
+        body = put.json or put.form
+        assert body["status"] == "Menu with a photo"
+        [media_id] = body.get("media_ids") or body.get("media_ids[]")
+        assert [m.id for m in status.media] == [str(media_id)]
+        assert tg.sent(CHANNEL)[0]["text"] == "Menu of the day"  # unchanged there
+
+        again = await alice.presses(told, "🗑 Delete and post again (1)", "Posting it there again")
+        assert "✅ @news (Telegram channel) — deleted" in again["text"]
+        assert tg.deleted(CHANNEL) == [channel_post["message_id"]]
+
+        def reposted() -> dict | None:  # type: ignore[type-arg]
+            return next((m for m in tg.sent(CHANNEL) if m.get("photo")), None)
+
+        photo = await eventually(reposted)
+        assert photo["caption"] == "Menu with a photo"

@@ -14,14 +14,15 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from bot.engine.content import account_ref, post_content
+from bot.engine.content import account_ref, post_content, prepare_for
+from bot.media.receive import Received
 from providers.base import AfterPublish, Provider, PublishResult, Severity
 from providers.errors import AuthError, ProviderError
 from providers.http import sanitize
 from providers.registry import Registry
 from storage import after as store
 from storage.db import Database
-from storage.models import Post, Target
+from storage.models import Media, Post, Target
 from storage.secrets import SecretBox
 
 log = logging.getLogger(__name__)
@@ -142,22 +143,42 @@ class AfterPublishing:
     # -- edit --------------------------------------------------------------------------------
 
     async def edit(
-        self, user_id: int, post_id: int, text: str, entities: Sequence[dict[str, Any]]
+        self,
+        user_id: int,
+        post_id: int,
+        text: str | None,
+        entities: Sequence[dict[str, Any]],
+        *,
+        media: Received | None = None,
     ) -> list[Done] | None:
-        """Change the post's text on every account it is out on, each checked as at compose
-        time first; None: not the user's post. The new text is kept on the post when some
-        account took it or may post it again."""
+        """Change the post's text (None: keep it), and with `media` its photo or video, on
+        every account it is out on, each checked as at compose time first; None: not the
+        user's post. The new text and media are kept on the post when some account took
+        them or may post them again."""
         post = await self.post(user_id, post_id)
         if post is None:
             return None
+        if media is not None:
+            row = media_row(user_id, media)
+            media.keep(self._media_dir)  # before the commit: never a row without its file
+            if not await self._db.run(lambda s: store.replace_media(s, user_id, post_id, row)):
+                return None
+            post = await self.post(user_id, post_id)
+            if post is None:
+                return None
+        if text is None:
+            text, entities = post.text, list(post.entities or [])
         # The post as it will read now: one text for every account (own versions dropped).
         post.text, post.entities, post.overrides = text, list(entities), {}
-        done = await asyncio.gather(*(self._edit_one(post, t) for t in store.live(post)))
+        changed = media is not None
+        done = await asyncio.gather(
+            *(self._edit_one(post, t, media_changed=changed) for t in store.live(post))
+        )
         if any(d.ok or d.post_again for d in done):
             await self._db.run(lambda s: store.set_text(s, user_id, post_id, text, list(entities)))
         return list(done)
 
-    async def _edit_one(self, post: Post, target: Target) -> Done:
+    async def _edit_one(self, post: Post, target: Target, *, media_changed: bool) -> Done:
         provider = self._registry.get(target.account.platform)
         if provider is None:
             return self._no(target, "This platform is not supported any more.")
@@ -172,16 +193,24 @@ class AfterPublishing:
             return self._no(target, said, post_again=again)
         if not _known(target):
             return self._no(target, _UNKNOWN_POST)
-        content = post_content(post, target.account_id, self._media_dir, ref.platform)
         published = published_of(target)
-        problems = provider.validate_edit(published, content, ref)
-        errors = [p.message for p in problems if p.severity == Severity.ERROR]
+        if media_changed:  # the new file as this platform takes it (adapted, cached)
+            try:
+                content = await prepare_for(post, ref, provider, self._media_dir)
+            except ProviderError as exc:
+                return self._no(target, exc.message)
+        else:
+            content = post_content(post, target.account_id, self._media_dir, ref.platform)
+        problems = provider.validate_edit(published, content, ref, media_changed=media_changed)
+        errors = [p for p in problems if p.severity == Severity.ERROR]
         if errors:
-            return self._no(target, " ".join(errors))
+            # Photos and videos it can't swap: offer to delete it and post it again.
+            again = declared.can_delete and any(p.code == "media_not_editable" for p in errors)
+            return self._no(target, " ".join(p.message for p in errors), post_again=again)
         result: list[PublishResult] = []
 
         async def edit() -> None:
-            result.append(await provider.edit(published, content, ref))
+            result.append(await provider.edit(published, content, ref, media_changed=media_changed))
 
         failed = await self._call(target, ref.credentials, edit())
         if failed:
@@ -213,7 +242,7 @@ class AfterPublishing:
         redo = [
             t
             for t in store.live(post)
-            if _known(t) and (c := capabilities(self._registry, t)).can_delete and not c.can_edit
+            if _known(t) and capabilities(self._registry, t).can_delete and self._stale(post, t)
         ]
         done = await asyncio.gather(*(self._delete_one(t) for t in redo))
         ids = [t.id for t, d in zip(redo, done, strict=True) if d.ok]
@@ -224,6 +253,22 @@ class AfterPublishing:
             return await store.post_again(session, user_id, ids, now)
 
         return list(done), await self._db.run(work)
+
+    def _stale(self, post: Post, target: Target) -> bool:
+        """The platform can't bring this copy up to date in place: it can't edit, or can't
+        swap the photos and videos it went out with."""
+        found = capabilities(self._registry, target)
+        if not found.can_edit:
+            return True
+        provider = self._registry.get(target.account.platform)
+        if provider is None or found.can_edit_media:
+            return False
+        platform = target.account.platform
+        content = post_content(post, target.account_id, self._media_dir, platform)
+        problems = provider.validate_edit(
+            published_of(target), content, account_ref(target.account)
+        )
+        return any(p.code == "media_not_editable" for p in problems)
 
     # -- shared --------------------------------------------------------------------------------
 
@@ -259,3 +304,23 @@ _UNKNOWN_POST = (
     "Crier doesn't know which post it is there (it was marked as published by hand), so "
     "change it on the platform itself."
 )
+
+
+def media_row(user_id: int, received: Received) -> Media:
+    """The stored file's row for a photo or video that replaces a post's media."""
+    info = received.info
+    return Media(
+        user_id=user_id,
+        sha256=info.sha256,
+        storage_key=received.storage_key,
+        kind=received.kind.value,
+        mime=info.mime,
+        size=info.size,
+        width=info.width,
+        height=info.height,
+        duration=info.duration,
+        file_name=received.incoming.file_name,
+        telegram_file_id=received.telegram_file_id,
+        telegram_file_unique_id=received.incoming.file_unique_id,
+        probe=received.probe_extras(),
+    )

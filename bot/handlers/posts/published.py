@@ -20,6 +20,8 @@ from telegram.ext import (
 from bot.compose import posting
 from bot.engine.after.manage import AfterPublishing, Done, offers
 from bot.engine.text import formatting
+from bot.handlers.compose.content import incoming_media
+from bot.media.receive import MediaRejected, receive
 from bot.services import CustomContext, Services
 from bot.ui.asking import ASK_GROUP, leave_otherwise, stop_after
 from bot.ui.chat import ID, Rows, callback_id, edit, reply, user_id
@@ -145,7 +147,8 @@ async def ask_edit(update: Update, context: CustomContext) -> int:
     await reply(
         update,
         f"✏️ Send the new text for post #{post.id}. It replaces the text on {where}, where the "
-        "platform allows it; it is checked as when you composed it.",
+        "platform allows it; it is checked as when you composed it. Or send one photo or "
+        "video (its caption as the new text) to replace the media too.",
         [[("✖ Keep it as it is", f"a:keep:{post.id}")]],
     )
     return TYPING
@@ -167,6 +170,40 @@ async def new_text(update: Update, context: CustomContext) -> int:
         return TYPING
     entities = formatting.entities_of(message)
     done = await service(services).edit(uid, post_id, text, entities)
+    return await _answer(update, post_id, done)
+
+
+async def new_media(update: Update, context: CustomContext) -> int:
+    """Replace the post's photo or video (and its text with the caption, if any)."""
+    services = context.services
+    uid = user_id(update)
+    message = update.effective_message
+    post_id = services.scratch.get(EDITING, {}).get(uid)
+    incoming = incoming_media(message) if message is not None else None
+    if post_id is None or message is None or incoming is None:
+        return ConversationHandler.END
+    if message.media_group_id:
+        await reply(update, "⚠️ Send one photo or video: an album can't replace the media here.")
+        return TYPING
+    settings = services.settings
+    max_bytes = None if settings.telegram_local_mode else settings.max_download_bytes
+    try:
+        received = await receive(context.bot, incoming, settings.media_dir, max_bytes=max_bytes)
+    except MediaRejected as exc:
+        await reply(update, f"⚠️ {escape(str(exc))}")
+        return TYPING
+    services.scratch[EDITING].pop(uid, None)
+    try:
+        caption = message.caption or None
+        entities = formatting.entities_of(message) if caption else []
+        done = await service(services).edit(uid, post_id, caption, entities, media=received)
+    finally:
+        received.discard()
+    return await _answer(update, post_id, done)
+
+
+async def _answer(update: Update, post_id: int, done: list[Done] | None) -> int:
+    """What the edit did on each account, with delete-and-post-again where it couldn't."""
     if done is None:
         await reply(update, NOT_FOUND.format(id=post_id))
         return ConversationHandler.END
@@ -176,7 +213,7 @@ async def new_text(update: Update, context: CustomContext) -> int:
         names = ", ".join(d.name for d in again)
         rows = [[(f"🗑 Delete and post again ({len(again)})", f"a:again:{post_id}")]]
         text_ = _report(f"✏️ <b>Post #{post_id}</b>", done)
-        text_ += f"\n\nDelete it from {names} and post the new text there again?"
+        text_ += f"\n\nDelete it from {names} and post it there again as it is now?"
     else:
         text_ = _report(f"✏️ <b>Post #{post_id}</b>", done)
     await reply(update, text_, rows)
@@ -200,19 +237,24 @@ async def post_again(update: Update, context: CustomContext) -> None:
     text = _report(f"🔁 <b>Post #{named.value}</b>", done)
     if queued:
         services.wake_engine(services.now())
-        text += "\n\nPosting the new text there again now. I'll tell you how it went."
+        text += "\n\nPosting it there again now. I'll tell you how it went."
     await edit(query, text)
 
 
 def build() -> ConversationHandler:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
-    typed = stop_after(new_text)
+    typed, sent = stop_after(new_text), stop_after(new_media)
     asks: list[BaseHandler[Update, Any, Any]] = [
         CallbackQueryHandler(stop_after(ask_edit), pattern=rf"^a:edit:{ID}$"),
     ]
     return ConversationHandler(
         entry_points=asks,
-        states={TYPING: [MessageHandler(filters.TEXT & ~filters.COMMAND & private, typed)]},
+        states={
+            TYPING: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND & private, typed),
+                MessageHandler((filters.PHOTO | filters.VIDEO) & private, sent),
+            ]
+        },
         fallbacks=[*asks, *leave_otherwise()],  # asking again starts over
         name="after_edit",
     )
