@@ -188,8 +188,9 @@ async def new_media(update: Update, context: CustomContext) -> int:
     settings = services.settings
     max_bytes = None if settings.telegram_local_mode else settings.max_download_bytes
     try:
+        await posting.check_quota(services, uid, incoming)  # as when composing
         received = await receive(context.bot, incoming, settings.media_dir, max_bytes=max_bytes)
-    except MediaRejected as exc:
+    except (MediaRejected, posting.ComposeError) as exc:
         await reply(update, f"⚠️ {escape(str(exc))}")
         return TYPING
     services.scratch[EDITING].pop(uid, None)
