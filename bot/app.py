@@ -36,7 +36,7 @@ from bot.handlers.persistence import DatabasePersistence
 from bot.handlers.platforms import destinations
 from bot.handlers.platforms import settings as platform_settings
 from bot.handlers.posts import drafts as draft_handlers  # issue 6: drafts
-from bot.handlers.posts import history, schedules
+from bot.handlers.posts import history, published, schedules
 from bot.handlers.posts import templates as template_handlers  # issue 6: templates
 from bot.media import cleanup as media_cleanup
 from bot.media.links import MediaLinks, link_key
@@ -250,6 +250,7 @@ class Crier:
             platform_settings.install(self.app)  # /accounts → ⚙️ (settings an adapter declares)
             account_options.install(self.app)
             schedules.install(self.app)
+            published.install(self.app)  # issue 17: 🗑 Delete, ✏️ Edit once out
             admin.install(self.app)  # issue 7: admin
             history.install(self.app)
             bulk_handlers.install(self.app)  # issue 6: bulk

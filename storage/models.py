@@ -129,6 +129,8 @@ class User(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: When the user was last told about their status (a ban is announced once).
     status_notice_at: Mapped[datetime | None] = mapped_column()
+    #: "Post now" waits this long with an ↩ Undo button first (0: off; /settings).
+    undo_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Account(Base):

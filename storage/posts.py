@@ -294,13 +294,17 @@ async def cancel_occurrence(
     return int(result.rowcount), list(rows)  # type: ignore[attr-defined]
 
 
-async def post_now(session: AsyncSession, user_id: int, post_id: int, now: datetime) -> int | None:
-    """Make the post's pending targets due now; None if the post is not the user's."""
+async def post_now(
+    session: AsyncSession, user_id: int, post_id: int, now: datetime, *, at: datetime | None = None
+) -> int | None:
+    """Make the post's pending targets due now (or `at`: the end of an Undo window); None
+    if the post is not the user's."""
     post = await get(session, user_id, post_id)
     if post is None or post.status == PostStatus.DRAFT:
         return None
     # A series keeps the occurrence's own time: the next one is counted from it, not from now.
-    moved = {"next_attempt_at": now} if post.rrule else {"publish_at": now, "next_attempt_at": now}
+    at = at or now
+    moved = {"next_attempt_at": now} if post.rrule else {"publish_at": at, "next_attempt_at": at}
     result = await session.execute(
         update(Target)
         .where(

@@ -60,3 +60,7 @@ async def active_since(session: AsyncSession, since: datetime) -> list[User]:
         select(User).where(User.status == UserStatus.ACTIVE, User.last_seen_at >= since)
     )
     return list(result)
+
+
+async def set_undo_seconds(session: AsyncSession, user_id: int, seconds: int) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(undo_seconds=seconds))

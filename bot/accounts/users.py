@@ -60,3 +60,13 @@ async def set_user_status(services: Services, user_id: int, status: UserStatus) 
 
 async def set_timezone(services: Services, user_id: int, tz: str) -> None:
     await services.db.run(lambda s: users.set_timezone(s, user_id, tz))
+
+
+#: The Undo windows /settings offers after "Post now", in seconds (0: off).
+UNDO_CHOICES = (0, 10, 30, 60)
+
+
+async def set_undo_seconds(services: Services, user_id: int, seconds: int) -> None:
+    if seconds not in UNDO_CHOICES:
+        raise ValueError(f"not an Undo window: {seconds}")
+    await services.db.run(lambda s: users.set_undo_seconds(s, user_id, seconds))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -380,10 +380,11 @@ def _validate(services: Services, post: Post, account: Account) -> list[Problem]
 
 
 async def confirm(
-    services: Services, user_id: int, *, queue: bool = False
+    services: Services, user_id: int, *, queue: bool = False, hold: int = 0
 ) -> tuple[ScheduleResult, list[Account]]:
     """Validate once more and create one queued target per account, in one transaction
-    (with `queue`, each account's at its own next free queue slot: bot/compose/slots.py)."""
+    (with `queue`, each account's at its own next free queue slot: bot/compose/slots.py).
+    A post for "now" goes out `hold` seconds from now (the user's Undo window)."""
     if problem := await pending_posts_problem(services, user_id):
         raise ComposeError(problem)
     now = services.now()
@@ -404,7 +405,8 @@ async def confirm(
         if queue and post.rrule:
             raise ComposeError("A repeating post can't go in the queue: pick its first time.")
         times = await queue_slots.times_for(session, user_id, tz, chosen, now) if queue else {}
-        when = min(times.values(), default=post.publish_at or now)
+        soon = now + timedelta(seconds=hold) if hold and not post.rrule else now
+        when = min(times.values(), default=post.publish_at or soon)
         if when < now - NOW_GRACE:
             raise ComposeError("The time you picked has passed. Pick a new time.")
         start, dtstart = max(when, now), None

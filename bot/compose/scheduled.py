@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine.series import Next, advance
 from bot.engine.webhooks import events
 from bot.services import Services
-from storage import posts
+from storage import after, posts
 from storage import series as store
 from storage.models import Post, Target, TargetStatus
 from storage.posts import PENDING_TARGET_STATUSES
@@ -64,12 +64,24 @@ def _and_wake(services: Services, result: _T) -> _T:
     return result
 
 
-async def post_now(services: Services, user_id: int, post_id: int) -> int | None:
+async def post_now(services: Services, user_id: int, post_id: int, hold: int = 0) -> int | None:
+    """Make the post's pending targets due now, or in `hold` seconds (the user's Undo window;
+    not for a series, whose occurrence keeps its time)."""
     now = services.now()
-    count = await services.db.run(lambda s: posts.post_now(s, user_id, post_id, now))
+    at = now + timedelta(seconds=hold)
+    count = await services.db.run(lambda s: posts.post_now(s, user_id, post_id, now, at=at))
     if count:
-        services.wake_engine(now)
+        services.wake_engine(at)
     return count
+
+
+async def undo(services: Services, user_id: int, post_id: int) -> bool | None:
+    """Take back a "Post now" inside its window: the post is the current draft again and
+    nothing was sent. False: too late (something is going out or out); None: not theirs."""
+    try:
+        return await services.db.run(lambda s: after.undo(s, user_id, post_id))
+    except after.TooLate:
+        return False
 
 
 async def retry(services: Services, user_id: int, post_id: int) -> int | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 
+from bot.engine.after.manage import can_lookup
 from bot.engine.outcomes import Outcome, OutcomeWriter, Record
 from bot.engine.retry import Action, Decision
 from providers.errors import AuthError, TransientError
@@ -68,6 +69,13 @@ class Leases:
                 else "The worker publishing this stopped midway, so we can't tell whether "
                 "it was published."
             )
+            if target.handle is None and can_lookup(provider, target):
+                # Ask the platform first (bot/engine/after/settle.py): the next turn looks.
+                action = Action.CHECK
+                reason = (
+                    "The worker publishing this stopped midway; checking with "
+                    f"{provider.display_name if provider else 'the platform'} whether it is out."
+                )
             log.warning("recovering target %s from %s: %s", target.id, target.lease_owner, action)
             written = await self._writer.record(
                 Record(
@@ -133,7 +141,7 @@ class Leases:
 def _decision(action: Action, reason: str, now: datetime) -> Decision:
     return Decision(
         action=action,
-        when=now if action == Action.RETRY else None,
+        when=now if action in (Action.RETRY, Action.CHECK) else None,
         count_attempt=False,
         outcome="abandoned",
         reason=reason,

@@ -18,15 +18,17 @@ from html import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import reports, series
+from bot.engine.after.manage import offers
 from bot.engine.hooks import Observers
 from bot.engine.options import values as post_options
-from bot.engine.retry import Action, Decision
+from bot.engine.retry import CHECKING, Action, Decision
 from bot.engine.webhooks import events
 from providers.base import Processing, PublishResult
 from providers.errors import ProviderError
 from providers.http import sanitize
 from providers.registry import Registry
 from storage import accounts, notices, queue
+from storage import after as after_store
 from storage import series as series_store
 from storage.db import Database
 from storage.models import AccountStatus, Post, Target, TargetStatus
@@ -51,6 +53,9 @@ class Outcome:
     #: A two-phase publish that goes on (what to keep, when to ask again).
     processing: Processing | None = None
     error: ProviderError | None = None
+    #: What asking the platform found, when this outcome is a lookup's (after/settle.py):
+    #: "found", "not_out", "cant_tell" or "check_failed"; None for a publish.
+    looked: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -202,7 +207,8 @@ class OutcomeWriter:
         summaries = []
         for key, targets in settled.items():
             post = finals[key]
-            text, buttons = reports.summary(post, targets, names)
+            out = [t for t in targets if t.status == TargetStatus.PUBLISHED]
+            text, buttons = reports.summary(post, targets, names, offers(self._registry, out))
             text += series.summary_line(following[key], now)
             summaries.append(
                 {
@@ -275,10 +281,9 @@ class OutcomeWriter:
         target = record.target
         if record.owner is None:
             # A recovered lease: only if it is still the abandoned one.
-            status = (
-                TargetStatus.QUEUED if decision.action == Action.RETRY else (TargetStatus.UNKNOWN)
-            )
-            return await queue.release_expired(
+            again = decision.action in (Action.RETRY, Action.CHECK)
+            status = TargetStatus.QUEUED if again else TargetStatus.UNKNOWN
+            released = await queue.release_expired(
                 session,
                 target_id=target.id,
                 lease_owner=target.lease_owner,
@@ -286,7 +291,29 @@ class OutcomeWriter:
                 status=status,
                 error=reason,
             )
-        if decision.action == Action.RETRY:
+            return await self._checking(session, record, decision, released)
+        held = await self._transition(session, record, decision, reason)
+        return await self._checking(session, record, decision, held)
+
+    async def _checking(
+        self, session: AsyncSession, record: Record, decision: Decision, held: bool
+    ) -> bool:
+        """A CHECK makes the target's next step a lookup; what follows one makes it a publish
+        again (or ends it)."""
+        if decision.action == Action.REAUTH:
+            return held  # held for reconnecting: its next step stays what it was
+        checking = decision.action == Action.CHECK
+        if held and (checking or record.target.stage == CHECKING):
+            stage = CHECKING if checking else None
+            await after_store.set_checking(session, record.target.id, stage)
+        return held
+
+    async def _transition(
+        self, session: AsyncSession, record: Record, decision: Decision, reason: str
+    ) -> bool:
+        target = record.target
+        assert record.owner is not None
+        if decision.action in (Action.RETRY, Action.CHECK):
             assert decision.when is not None
             return await queue.retry_at(
                 session,

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 
+from bot.engine.retry import CHECKING
 from storage.models import Account, Post, Target, TargetStatus
 
 ICONS: Mapping[TargetStatus, str] = {
@@ -42,6 +43,11 @@ def account_name(account: Account, platform_names: Mapping[str, str]) -> str:
 def target_line(target: Target, platform_names: Mapping[str, str]) -> str:
     name = account_name(target.account, platform_names)
     icon = ICONS[target.status]
+    if target.status == TargetStatus.PUBLISHED and target.deleted_at is not None:
+        return f"🗑 {name} — deleted"
+    if target.status == TargetStatus.QUEUED and target.stage == CHECKING and not target.handle:
+        platform = platform_names.get(target.account.platform, target.account.platform)
+        return f"🔎 {name} — asking {escape(platform)} whether it went out"
     if target.status == TargetStatus.PUBLISHED:
         if target.url:
             line = f'{icon} {name} — <a href="{escape(target.url, quote=True)}">view post</a>'
@@ -77,6 +83,17 @@ def target_line(target: Target, platform_names: Mapping[str, str]) -> str:
     return f"{icon} {name} — {target.status.value}"
 
 
+def after_row(post_id: int, after: tuple[bool, bool]) -> list[dict[str, str]]:
+    """🗑 Delete and ✏️ Edit for a post that is out, where its platforms allow them."""
+    can_delete, can_edit = after
+    row = []
+    if can_delete:
+        row.append({"text": "🗑 Delete", "data": f"a:del:{post_id}"})
+    if can_edit:
+        row.append({"text": "✏️ Edit", "data": f"a:edit:{post_id}"})
+    return row
+
+
 def _minutes(since: datetime) -> str:
     minutes = int((datetime.now(UTC) - since).total_seconds() // 60)
     if minutes < 1:
@@ -85,9 +102,13 @@ def _minutes(since: datetime) -> str:
 
 
 def summary(
-    post: Post, targets: Sequence[Target], platform_names: Mapping[str, str]
+    post: Post,
+    targets: Sequence[Target],
+    platform_names: Mapping[str, str],
+    after: tuple[bool, bool] = (False, False),
 ) -> tuple[str, Buttons]:
-    """The one DM sent when every target of a post occurrence has an outcome."""
+    """The one DM sent when every target of a post occurrence has an outcome; `after`: whether
+    to offer 🗑 Delete and ✏️ Edit (bot/engine/after/manage.py's `offers`)."""
     ok = sum(t.status == TargetStatus.PUBLISHED for t in targets)
     bad = [t for t in targets if t.status in (TargetStatus.FAILED, TargetStatus.UNKNOWN)]
     unsure = all(t.status == TargetStatus.UNKNOWN for t in bad)
@@ -112,5 +133,8 @@ def summary(
         row.append({"text": "✔ Mark as published", "data": f"p:mark:{post.id}"})
     if row:
         buttons.append(row)
+    done = after_row(post.id, after)
+    if done:
+        buttons.append(done)
     buttons.append([{"text": "📋 Details", "data": f"p:status:{post.id}"}])
     return "\n".join(lines), buttons

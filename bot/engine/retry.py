@@ -16,6 +16,12 @@ class Action(enum.StrEnum):
     UNKNOWN = "unknown"  # final until the user says: it may or may not have gone out
     REAUTH = "reauth"  # hold until the account is reconnected
     PROCESSING = "processing"  # the platform is still at it: ask again at `when`
+    CHECK = "check"  # the outcome is unclear: ask the platform at `when` whether it is out
+
+
+#: The stage of a target whose next step is asking the platform whether it went out
+#: (`Provider.lookup`), not publishing it: set with Action.CHECK, cleared by what follows.
+CHECKING = "checking whether it went out"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,9 +63,11 @@ def decide(
     now: datetime,
     due_at: datetime | None = None,
     rng: random.Random | None = None,
+    can_lookup: bool = False,
 ) -> Decision:
     """The next step after `error` on the `attempts`-th attempt of a target that was due at
-    `due_at` (its scheduled time)."""
+    `due_at` (its scheduled time). With `can_lookup`, an attempt that may or may not have
+    reached the platform is settled by asking it first (Action.CHECK), whatever else."""
     if isinstance(error, RateLimited):
         wait = error.retry_after
         until = now + timedelta(seconds=wait)
@@ -82,6 +90,14 @@ def decide(
             )
         error = TransientError(error.message, http_status=error.http_status)
     if isinstance(error, TransientError):
+        if error.ambiguous and can_lookup:
+            return Decision(
+                action=Action.CHECK,
+                when=now,
+                count_attempt=False,
+                outcome="ambiguous",
+                reason=error.message,
+            )
         if error.ambiguous and not idempotent:
             return Decision(action=Action.UNKNOWN, outcome="ambiguous", reason=error.message)
         if attempts >= policy.max_attempts:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bot.engine import series
 from bot.engine.breaker import Breakers
-from bot.engine.caller import Caller
+from bot.engine.caller import Caller, next_step
 from bot.engine.concurrency import Slots, account_key, platform_key
 from bot.engine.content import account_ref
 from bot.engine.hooks import Observer, Observers, Timer
@@ -33,7 +33,7 @@ from bot.engine.leases import Leases
 from bot.engine.notifier import Notifier
 from bot.engine.options.deleter import Deleter
 from bot.engine.outcomes import WRITE_BATCH, Outcome, OutcomeWriter, Record
-from bot.engine.retry import Decision, RetryPolicy, decide, processing
+from bot.engine.retry import Decision, RetryPolicy
 from bot.media.links import MediaLinks
 from providers.base import Provider
 from providers.errors import ProviderError, TransientError
@@ -393,7 +393,7 @@ class Engine:
                 decision=decision,
                 started=started,
                 duration_ms=int((time.monotonic() - t0) * 1000),
-                label="published" if decision is None else decision.outcome,
+                label=(outcome.looked or "published") if decision is None else decision.outcome,
                 secrets=secrets,
                 owner=self.owner,
             )
@@ -407,28 +407,8 @@ class Engine:
         self, target: Target, provider: Provider | None, outcome: Outcome, started: datetime
     ) -> Decision | None:
         """What becomes of the target (None: published)."""
-        now = self._clock()
-        if outcome.processing is not None:
-            assert provider is not None
-            return processing(
-                outcome.processing.retry_after,
-                now=now,
-                since=target.processing_since or started,
-                timeout=provider.limits.processing_timeout,
-                platform=provider.display_name,
-            )
-        if outcome.error is None:
-            return None
-        return decide(
-            outcome.error,
-            attempts=target.attempts,
-            # Carrying on a two-phase publish never uploads or posts again: polling after a
-            # lost answer is safe, whatever a first publish would be.
-            idempotent=bool(provider and provider.limits.idempotent_publish)
-            or target.handle is not None,
-            policy=self.config.retry,
-            now=now,
-            due_at=target.publish_at,
+        return next_step(
+            target, provider, outcome, started=started, policy=self.config.retry, now=self._clock()
         )
 
     async def _trip_breakers(

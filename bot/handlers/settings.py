@@ -1,5 +1,6 @@
-"""/timezone: set it by typing a city, zone, abbreviation or offset (matched fuzzily), or by
-sharing a location (looked up offline, nothing leaves the machine).
+"""/settings (the timezone and the ↩ Undo window after "Post now"), and /timezone: set it
+by typing a city, zone, abbreviation or offset (matched fuzzily), or by sharing a location
+(looked up offline, nothing leaves the machine).
 
 While /timezone waits for an answer, the next text is read as a place, not as a new post
 (see bot/ui/asking.py).
@@ -207,6 +208,54 @@ def done_text(tz: str, context: CustomContext) -> str:
     )
 
 
+# -- /settings ------------------------------------------------------------------------------------
+
+
+def _settings_screen(tz: str, undo_seconds: int, context: CustomContext) -> tuple[str, Rows]:
+    undo = f"{undo_seconds} s" if undo_seconds else "off"
+    text = (
+        "⚙️ <b>Settings</b>\n\n"
+        f"🕒 Timezone: <b>{escape(describe(tz, context.services.now()))}</b> (/timezone)\n"
+        f"↩ Undo after ⚡ Post now: <b>{undo}</b>\n"
+        "<i>With Undo on, a post for now waits that long first, with an ↩ Undo button that "
+        "puts it back as a draft with nothing sent.</i>"
+    )
+    choices = [
+        (
+            ("✅ " if seconds == undo_seconds else "") + (f"{seconds} s" if seconds else "Off"),
+            f"set:undo:{seconds}",
+        )
+        for seconds in users.UNDO_CHOICES
+    ]
+    return text, [choices]
+
+
+async def settings_command(update: Update, context: CustomContext) -> None:
+    """Show the user's settings: timezone and the Undo window."""
+    user = await users.get_user(context.services, user_id(update))
+    tz = user.timezone if user else context.services.settings.default_timezone
+    text, rows = _settings_screen(tz, user.undo_seconds if user else 0, context)
+    await reply(update, text, rows)
+
+
+async def undo_picked(update: Update, context: CustomContext) -> None:
+    """One of the Undo windows was tapped."""
+    query = update.callback_query
+    assert query is not None
+    raw = (query.data or "").removeprefix("set:undo:")
+    uid = user_id(update)
+    if raw.isdigit() and int(raw) in users.UNDO_CHOICES:
+        seconds = int(raw)
+        await users.set_undo_seconds(context.services, uid, seconds)
+        await query.answer(f"Undo: {seconds} s" if seconds else "Undo off")
+    else:
+        await query.answer()
+    user = await users.get_user(context.services, uid)
+    tz = user.timezone if user else context.services.settings.default_timezone
+    text, rows = _settings_screen(tz, user.undo_seconds if user else 0, context)
+    await edit(query, text, rows)
+
+
 def build() -> ConversationHandler:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     asks: list[BaseHandler[Update, Any, Any]] = [
@@ -233,6 +282,8 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
     the compose flow, whose catch-all would take a zone name for a post)."""
     private = filters.ChatType.PRIVATE
     app.add_handler(build(), group=ASK_GROUP)
+    app.add_handler(CommandHandler("settings", settings_command, filters=private))
+    app.add_handler(CallbackQueryHandler(undo_picked, pattern=r"^set:undo:\d{1,3}$"))
     app.add_handler(CallbackQueryHandler(keep_or_default, pattern=r"^tz:(keep|default)$"))
     app.add_handler(CallbackQueryHandler(picked, pattern=SET_PATTERN))
     app.add_handler(CallbackQueryHandler(cancelled, pattern=r"^tz:cancel$"))

@@ -27,6 +27,7 @@ COMMANDS = [
     BotCommand("accounts", "Your connected accounts"),
     BotCommand("connect", "Connect a channel or account"),
     BotCommand("timezone", "See or change your timezone"),
+    BotCommand("settings", "Your timezone and the Undo after Post now"),
     BotCommand("slots", "Weekly queue slots per account"),
     BotCommand("bulk", "Schedule many posts from a CSV file"),
     BotCommand("webhook", "Send post events to your server (signed)"),
@@ -73,6 +74,11 @@ preview, 🎨 <b>Customize for X</b> gives one account its own text, and 🧵 <b
 thread</b> turns a text too long for Bluesky (300) or Mastodon (500) into replies numbered \
 <i>1/3, 2/3, 3/3</i>.
 
+<b>Once it is out</b>: the message saying so, and the post in /list, carry 🗑 <b>Delete</b> \
+(asks first) and ✏️ <b>Edit</b> (new text, checked as when you composed it) where the \
+platform allows; Bluesky can't edit, so it offers to delete and post again. In /settings, \
+↩ <b>Undo</b> (10, 30 or 60 s) makes ⚡ Post now wait that long with an Undo button.
+
 <b>Many posts at once</b>: send /bulk for an example spreadsheet, fill in one post per row \
 (e.g. <code>Hello!,2026-12-24 18:00,Dry run</code>: text, time, accounts), save it as CSV \
 and send it to me. You see what is ready and what isn't before anything is scheduled.
@@ -89,6 +95,7 @@ and send it to me. You see what is ready and what isn't before anything is sched
 /accounts — your connected accounts
 /connect — connect a Telegram channel
 /timezone — see or change your timezone (a city, or your location)
+/settings — your timezone and the ↩ Undo after Post now
 /slots — weekly queue slots per account
 /webhook — signed post events to your server
 /bulk — schedule many posts from a CSV file

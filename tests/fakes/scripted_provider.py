@@ -5,7 +5,8 @@ Each publish takes the next step of the script (the last step repeats):
     "ok"            published
     "ok:<ms>"       published after taking <ms> milliseconds (a real API call's time)
     "500"           TransientError (server error)
-    "timeout"       TransientError(ambiguous=True): the request may have gone out
+    "timeout"       TransientError(ambiguous=True): the request may have gone out (it did)
+    "unsent"        TransientError(ambiguous=True) for a request that never arrived
     "429:<s>"       RateLimited(retry_after=s)
     "401"           AuthError
     "400"           PermanentError
@@ -13,6 +14,13 @@ Each publish takes the next step of the script (the last step repeats):
     "process:<n>"   a two-phase publish: the upload is taken (counted in `uploads`) and the
                     platform processes it for <n> polls, then the post is out
     "process_fail"  a two-phase publish whose processing fails at the first poll
+
+With `lookup_script` set, the platform can be asked whether a post is out (`lookup`,
+`AfterPublish.can_lookup`); each lookup takes the next answer (the last repeats):
+
+    "look"          what the platform has: the post published under the key, or not published
+    "unsure"        None: it can't tell
+    "error"         TransientError: it can't be asked now
 
 It keeps what a real platform would: one post per idempotency key when `idempotent`
 (a repeat returns the first post), every call in `calls`, and the most publishes it saw
@@ -28,8 +36,10 @@ from typing import Any, ClassVar
 
 from providers.base import (
     AccountRef,
+    AfterPublish,
     Limits,
     MediaKind,
+    NotPublished,
     PostContent,
     Processing,
     Provider,
@@ -93,6 +103,31 @@ class ScriptedProvider(Provider):
         self.max_in_flight_by_account: dict[int, int] = {}
         self._gate = asyncio.Event()
         self.blocked = asyncio.Event()
+        #: Answers to `lookup`, in turn (None: the platform can't be asked); keys looked up.
+        self.lookup_script: list[str] | None = None
+        self.lookups: list[str] = []
+
+    def after_publish_for(self, account: AccountRef) -> AfterPublish:
+        return AfterPublish(can_lookup=self.lookup_script is not None)
+
+    async def lookup(
+        self, post: PostContent, account: AccountRef, idempotency_key: str
+    ) -> PublishResult | NotPublished | None:
+        if not self.lookup_script:
+            return None
+        self.lookups.append(idempotency_key)
+        script = self.lookup_script
+        step = script.pop(0) if len(script) > 1 else script[0]
+        if step == "error":
+            raise TransientError("Scripted is down for maintenance (503)", http_status=503)
+        if step == "unsure":
+            return None
+        found = [pid for key, pid in self.posts.items() if key.split("#")[0] == idempotency_key]
+        if not found:
+            return NotPublished(reason="no post under that key")
+        return PublishResult(
+            platform_id=found[0], url=f"https://scripted.example/p/{found[0]}", ref={"parts": 1}
+        )
 
     def release(self) -> None:
         self._gate.set()
@@ -171,6 +206,8 @@ class ScriptedProvider(Provider):
             raise TransientError("Scripted had a server error (500)", http_status=500)
         elif step == "timeout":
             self._record(key)
+            raise TransientError("Scripted did not answer in time", ambiguous=True)
+        elif step == "unsent":
             raise TransientError("Scripted did not answer in time", ambiguous=True)
         elif step.startswith("429:"):
             raise RateLimited(float(step[4:]), "Scripted rate limit")

@@ -29,7 +29,7 @@ from bot.handlers.compose.common import (
 )
 from bot.schedule.parse import format_when
 from bot.services import CustomContext
-from bot.ui import render
+from bot.ui import render, undo
 from bot.ui.chat import callback_int, drop_buttons, edit, reply, user_id
 
 
@@ -43,11 +43,14 @@ async def show_preview(update: Update, context: CustomContext, *, fresh: bool = 
         return ConversationHandler.END
     now = services.now()
     post = checked.post
+    window = checked.user.undo_seconds if not post.rrule else 0
     when_text = (
         "Now, as soon as you confirm"
         if post.publish_at is None
         else format_when(post.publish_at, checked.user.timezone, now, style="abbr")
     )
+    if post.publish_at is None and window:  # /settings' Undo window
+        when_text = f"Now: {window} s after you confirm, with ↩ Undo until then"
     chosen = [account for account, _ in checked.checks]  # issue 6: "Add to queue" times
     queued = queue.when_text(services, post, chosen, checked.user.timezone, now)
     when_text = queued or when_text
@@ -137,8 +140,9 @@ async def confirm(update: Update, context: CustomContext) -> int:
     assert query is not None
     services = context.services
     uid = user_id(update)
+    hold = await _undo_window(context, uid)
     try:
-        result, chosen = await posting.confirm(services, uid)
+        result, chosen = await posting.confirm(services, uid, hold=hold)
     except ComposeError as exc:
         await query.answer()
         if "passed" in str(exc):
@@ -150,6 +154,18 @@ async def confirm(update: Update, context: CustomContext) -> int:
     user = await users.get_user(services, uid)
     tz = user.timezone if user else services.settings.default_timezone
     post = result.post
+    if hold:  # "Now", with the user's Undo window: the post goes out when it ends
+        await edit(query, undo.text(post.id, hold), undo.rows(post.id))
+        message = query.message
+        if message is not None:
+            undo.expire_later(
+                context,
+                chat_id=message.chat.id,
+                message_id=message.message_id,
+                post_id=post.id,
+                seconds=hold,
+            )
+        return ConversationHandler.END
     text = render.scheduled_confirmation(post, chosen, tz, services.now(), services.platform_names)
     await edit(
         query,
@@ -161,6 +177,18 @@ async def confirm(update: Update, context: CustomContext) -> int:
         ],
     )
     return ConversationHandler.END
+
+
+async def _undo_window(context: CustomContext, uid: int) -> int:
+    """The user's Undo window, when the draft is for "now" and not a repeat; else 0."""
+    services = context.services
+    user = await users.get_user(services, uid)
+    if user is None or not user.undo_seconds:
+        return 0
+    draft = await posting.current_draft(services, uid)
+    if draft is None or draft.publish_at is not None or draft.rrule:
+        return 0
+    return user.undo_seconds
 
 
 async def change_time(update: Update, context: CustomContext) -> int:

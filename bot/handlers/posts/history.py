@@ -30,6 +30,10 @@ OUTCOMES = {
     "permanent": "❌ refused the post",
     "ambiguous": "❓ no clear answer",
     "abandoned": "❓ the worker stopped midway",
+    "found": "🔎 found out on the platform",
+    "not_out": "🔎 not out: publishing again",
+    "cant_tell": "🔎 the platform can't tell",
+    "check_failed": "🔎 couldn't ask the platform",
 }
 
 

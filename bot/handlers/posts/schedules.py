@@ -10,10 +10,20 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.accounts import users
 from bot.compose import posting, scheduled
 from bot.engine import series
+from bot.handlers.posts import published
 from bot.schedule.parse import format_when
 from bot.services import CustomContext
-from bot.ui import render
-from bot.ui.chat import ID, callback_id, callback_int, command_id, edit, reply, user_id
+from bot.ui import render, undo
+from bot.ui.chat import (
+    ID,
+    callback_id,
+    callback_int,
+    command_id,
+    drop_buttons,
+    edit,
+    reply,
+    user_id,
+)
 from storage.models import Post
 
 NOT_FOUND = posting.POST_NOT_FOUND
@@ -59,6 +69,7 @@ async def _page(
             row += [(f"✏️ Edit #{post.id}", f"p:edit:{post.id}")]  # issue 6: compose graph
         if scheduled.retryable_targets(post):
             row += [(f"🔁 Retry #{post.id}", f"p:retry:{post.id}")]
+        row += published.list_buttons(services, post)  # out: 🗑 Delete, ✏️ Edit
         row += [(f"📄 Duplicate #{post.id}", f"p:dup:{post.id}")]  # issue 6: compose graph
         rows.append(row)
     nav = []
@@ -217,8 +228,17 @@ async def post_now_button(update: Update, context: CustomContext) -> None:
     post = callback_id(query)
     post_id = post.value
     count = None
+    hold = 0
     if post_id is not None:
-        count = await scheduled.post_now(context.services, user_id(update), post_id)
+        hold = await _undo_window(context, user_id(update), post_id)
+        count = await scheduled.post_now(context.services, user_id(update), post_id, hold)
+    if count and hold and post_id is not None:
+        await query.answer(f"Sending in {hold} s")
+        sent = await reply(update, undo.text(post_id, hold), undo.rows(post_id))
+        undo.expire_later(
+            context, chat_id=sent.chat.id, message_id=sent.message_id, post_id=post_id, seconds=hold
+        )
+        return
     if count is None:
         await query.answer()
         await reply(update, NOT_FOUND.format(id=post.shown))
@@ -227,6 +247,40 @@ async def post_now_button(update: Update, context: CustomContext) -> None:
     else:
         await query.answer("Publishing now")
         await reply(update, f"⚡ Publishing post #{post_id} now. I'll tell you how it went.")
+
+
+async def _undo_window(context: CustomContext, uid: int, post_id: int) -> int:
+    """The user's Undo window for "Post now" (not for a repeat, whose time stays its own)."""
+    user = await users.get_user(context.services, uid)
+    if user is None or not user.undo_seconds:
+        return 0
+    post = await scheduled.get_post(context.services, uid, post_id)
+    return 0 if post is None or post.rrule else user.undo_seconds
+
+
+async def undo_button(update: Update, context: CustomContext) -> None:
+    """↩ Undo inside the window: the post is a draft again and nothing was sent."""
+    query = update.callback_query
+    assert query is not None
+    post = callback_id(query)
+    done = None
+    if post.value is not None:
+        done = await scheduled.undo(context.services, user_id(update), post.value)
+    if done is None:
+        await query.answer()
+        await reply(update, NOT_FOUND.format(id=post.shown))
+        return
+    if not done:
+        await query.answer(f"Too late: post #{post.value} is already going out.", show_alert=True)
+        await drop_buttons(query)
+        return
+    undo.cancel(context, post.value or 0)
+    await query.answer("Undone")
+    await edit(
+        query,
+        f"↩ <b>Undone:</b> nothing was sent. Post #{post.value} is back as your draft: "
+        "/drafts has it, or send more to add to it.",
+    )
 
 
 async def retry_button(update: Update, context: CustomContext) -> None:
@@ -259,3 +313,4 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(keep, pattern=rf"^p:keep:{ID}$"))
     app.add_handler(CallbackQueryHandler(post_now_button, pattern=rf"^p:now:{ID}$"))
     app.add_handler(CallbackQueryHandler(retry_button, pattern=rf"^p:retry:{ID}$"))
+    app.add_handler(CallbackQueryHandler(undo_button, pattern=rf"^u:undo:{ID}$"))
