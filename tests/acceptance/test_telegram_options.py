@@ -408,3 +408,21 @@ async def test_deleting_past_48_hours_without_the_right_is_refused_at_compose_ti
     # Within 48 hours the bot may delete its own post: no complaint.
     options = await alice.presses(options, "24h", lambda m: "✓ 24h" in buttons(m))
     assert "⚠️" not in options["text"]
+
+
+async def test_editing_a_published_post_keeps_its_url_buttons(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await connect_channel(tg, alice)
+    status = await alice.says("Doors open at 9", "New post")
+    preview = await add_buttons(alice, await channel_preview(alice, status), TWO_ROWS)
+    summary = await publish(tg, alice, preview)
+
+    await alice.presses(summary, "✏️ Edit", "Send the new text")
+    await alice.says("Doors open at 10", "edited")
+    [edited] = channel_calls(tg, "editMessageText")
+    assert edited["text"] == "Doors open at 10"
+    assert edited["reply_markup"] == TWO_ROWS_MARKUP
+    [posted] = tg.sent(CHANNEL)
+    assert posted["text"] == "Doors open at 10"
+    assert posted["reply_markup"] == TWO_ROWS_MARKUP
