@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from bot.engine.retry import CHECKING
+from bot.schedule.localtime import format_short
 from storage.models import Account, Post, Target, TargetStatus
 
 ICONS: Mapping[TargetStatus, str] = {
@@ -101,6 +102,19 @@ def _minutes(since: datetime) -> str:
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 
 
+def _deleting_line(post: Post, targets: Sequence[Target]) -> list[str]:
+    """When a delete-after will take the post down, so it is no surprise."""
+    due = [
+        t.delete_at
+        for t in targets
+        if t.status == TargetStatus.PUBLISHED and t.delete_at and t.deleted_at is None
+    ]
+    if not due:
+        return []
+    when = format_short(min(due), post.user.timezone, datetime.now(UTC), with_zone=True)
+    return ["", f"⏳ It deletes itself on {when}."]
+
+
 def summary(
     post: Post,
     targets: Sequence[Target],
@@ -125,6 +139,7 @@ def summary(
         lines.append(f"<i>{escape(snippet(post.text))}</i>")
     lines.append("")
     lines.extend(target_line(t, platform_names) for t in targets)
+    lines.extend(_deleting_line(post, targets))
     buttons: Buttons = []
     row = []
     if bad:

@@ -252,7 +252,9 @@ async def compose_deleting_after_an_hour(tg: FakeTelegram, person: Person, text:
     assert "1 hour after it is out" in options["text"]
     preview = await person.presses(options, "⬅ Back to the preview", "Preview")
     assert "deleted after 1 hour" in preview["text"]
-    return await publish(tg, person, preview)
+    summary = await publish(tg, person, preview)
+    assert "⏳ It deletes itself on " in summary["text"]
+    return summary
 
 
 async def published_target(crier: Crier) -> Target:
