@@ -19,11 +19,12 @@ from bot.accounts import oauth, tokens
 from bot.admin import access
 from bot.admin import alerts as alerts_registry
 from bot.admin.alerts import Alerts
+from bot.api import app as rest_api
 from bot.config import Settings
 from bot.engine.notifier import Notifier
 from bot.engine.retry import RetryPolicy
 from bot.engine.runner import Engine, EngineConfig
-from bot.handlers import accounts, connect, conversation, gate, start
+from bot.handlers import accounts, api_tokens, connect, conversation, gate, start
 from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
@@ -230,6 +231,7 @@ class Crier:
             account_options.install(self.app)
             schedules.install(self.app)
             admin.install(self.app)  # issue 7: admin
+            api_tokens.install(self.app)  # issue 18: /api tokens
             history.install(self.app)
             bulk_handlers.install(self.app)  # issue 6: bulk
             draft_handlers.install(self.app)  # issue 6: /drafts (Resume is in compose)
@@ -343,6 +345,9 @@ class Crier:
                 if settings.public_media_url or self.links
                 else None,
                 oauth_routes=signin.routes(self._finish_sign_in),
+                api=rest_api.build(self.services)
+                if settings.api_enabled and self.services is not None
+                else None,
             ),
             settings.web_host,
             settings.web_port,

@@ -4,7 +4,8 @@ Holds: users.py (registering a user on first contact, their status and timezone)
 connecting.py (connect, verify, rename, disconnect an account; credentials sealed),
 options.py (per-account publishing options such as Mastodon's visibility), oauth.py
 (connecting by signing in at the platform: the link, the callback's work, several
-destinations to pick from), tokens.py (the job that refreshes tokens before they expire).
+destinations to pick from), tokens.py (the job that refreshes tokens before they expire),
+api_tokens.py (personal tokens for the REST API and MCP: made, listed, revoked, checked).
 
 May import: bot/engine, bot/schedule, bot/media, bot.config, bot.services, providers,
 storage. Not bot/compose or bot/ops (same level) nor anything above.

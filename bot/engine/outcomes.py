@@ -185,6 +185,8 @@ class OutcomeWriter:
         summaries = []
         for key, targets in settled.items():
             post = finals[key]
+            if not post.notify:  # made through the API with notify: false
+                continue
             text, buttons = reports.summary(post, targets, names)
             text += series.summary_line(following[key], now)
             summaries.append(

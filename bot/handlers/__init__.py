@@ -5,10 +5,10 @@ Holds, directly: conversation.py (the compose conversation's state graph, drawn 
 conversation.mmd beside it), gate.py (access, errors, fallbacks), inbound.py (PTB's update
 processor: each user's updates in order, the per-user budget), persistence.py
 (conversation states in the database), start.py, settings.py (/timezone), slots.py,
-bulk.py, accounts.py, connect.py, options.py. And sub-rooms: compose/ (the compose steps),
-edit/ (editing a scheduled post), posts/ (/list, /status, /history, /drafts, /templates),
-admin/ (admin commands and /broadcast), platforms/ (/accounts' 🎯 destination and ⚙️
-settings for accounts connected by signing in).
+bulk.py, accounts.py, connect.py, options.py, api_tokens.py (/api: personal tokens). And
+sub-rooms: compose/ (the compose steps), edit/ (editing a scheduled post), posts/ (/list,
+/status, /history, /drafts, /templates), admin/ (admin commands and /broadcast), platforms/
+(/accounts' 🎯 destination and ⚙️ settings for accounts connected by signing in).
 
 May import: every room (ui, admin, compose, accounts, ops, engine, schedule, media),
 bot.config, bot.services. Never bot/api, and nothing imports handlers but bot/app.py.

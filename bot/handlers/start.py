@@ -29,6 +29,7 @@ COMMANDS = [
     BotCommand("timezone", "See or change your timezone"),
     BotCommand("slots", "Weekly queue slots per account"),
     BotCommand("bulk", "Schedule many posts from a CSV file"),
+    BotCommand("api", "Tokens for the REST API and AI assistants"),
     BotCommand("abort", "Leave what you are doing without saving"),
     BotCommand("help", "What Crier does and how"),
 ]
@@ -90,6 +91,7 @@ and send it to me. You see what is ready and what isn't before anything is sched
 /timezone — see or change your timezone (a city, or your location)
 /slots — weekly queue slots per account
 /bulk — schedule many posts from a CSV file
+/api — tokens for the REST API and AI assistants
 /abort — leave what you are doing without saving
 /help — this message
 
