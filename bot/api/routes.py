@@ -277,10 +277,10 @@ async def list_posts(
         attempts = await api_store.attempts_of(
             session, caller.user_id, [t.id for p in rows for t in p.targets]
         )
-        token = base64.urlsafe_b64encode(f"p{rows[-1].id}".encode()).decode().rstrip("=")
-        return PostPage(
-            items=[post_out(p, attempts) for p in rows], next_cursor=token if more else None
-        )
+        token = None
+        if more:  # opaque to callers: the last id shown, as GitHub's and Stripe's cursors are
+            token = base64.urlsafe_b64encode(f"p{rows[-1].id}".encode()).decode().rstrip("=")
+        return PostPage(items=[post_out(p, attempts) for p in rows], next_cursor=token)
 
     return await services.db.run(work)
 

@@ -151,6 +151,7 @@ async def create_post(services: Services, caller: Caller, body: PostIn) -> int:
             overrides[str(account_id)] = {"thread": list(parts), "source": joined, "post": None}
         post.overrides = overrides
         await posts.attach_copies(session, post, rows)
+        await session.refresh(post, ["media_links"])  # loaded even when no media came
         for link, original in zip(post.media_links, rows, strict=True):
             if original.id in alts:
                 link.media.alt_text = alts[original.id]
