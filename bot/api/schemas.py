@@ -4,12 +4,15 @@ Times are RFC 3339 with an offset (UTC in answers)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_TEXT = 100_000
 MAX_IDS = 50
+MAX_ID = 2**31 - 1
+#: An id in a body: what the database's keys can hold (a bigger number is no id of ours).
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Strict(BaseModel):
@@ -47,10 +50,10 @@ class PostIn(Strict):
     """A post to schedule: the same checks as the chat's preview, then one copy per account."""
 
     text: str = Field(default="", max_length=MAX_TEXT, examples=["Launch day! 🚀"])
-    media_ids: list[int] = Field(
+    media_ids: list[Id] = Field(
         default_factory=list, max_length=MAX_IDS, description="from POST /media", examples=[[7]]
     )
-    account_ids: list[int] = Field(min_length=1, max_length=MAX_IDS, examples=[[1, 3]])
+    account_ids: list[Id] = Field(min_length=1, max_length=MAX_IDS, examples=[[1, 3]])
     time: str | None = Field(
         default=None,
         max_length=100,
@@ -96,8 +99,8 @@ class PostPatch(Strict):
     time: str | None = Field(
         default=None, max_length=100, description="as in POST /posts", examples=["fri 18:30"]
     )
-    account_ids: list[int] | None = Field(default=None, max_length=MAX_IDS, examples=[[1]])
-    media_ids: list[int] | None = Field(default=None, max_length=MAX_IDS, examples=[[7]])
+    account_ids: list[Id] | None = Field(default=None, max_length=MAX_IDS, examples=[[1]])
+    media_ids: list[Id] | None = Field(default=None, max_length=MAX_IDS, examples=[[7]])
     per_account_text: dict[str, str | None] | None = Field(
         default=None,
         description="set (a text) or drop (null) an account's own text",

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts.api_tokens import Caller
 from bot.api.problems import ApiProblem, ProblemItem, invalid, not_found
-from bot.api.schemas import PostIn, PostPatch
+from bot.api.schemas import MAX_ID, PostIn, PostPatch
 from bot.compose import edit_save, editing, posting
 from bot.compose import slots as queue_slots
 from bot.compose.bulk import read_time
@@ -54,7 +54,7 @@ def _ids(mapping: dict[str, T], what: str) -> dict[int, T]:
     """A body's {"<id>": value} as {id: value}; 422 for a key that is no id."""
     found: dict[int, T] = {}
     for key, value in mapping.items():
-        if not key.isdigit():
+        if not key.isdigit() or not 1 <= int(key) <= MAX_ID:
             raise invalid(
                 f"{what}: “{key[:20]}” is not an id.",
                 [ProblemItem(field=what, message=f"“{key[:20]}” is not an id")],
@@ -268,7 +268,7 @@ async def patch_post(services: Services, caller: Caller, post_id: int, body: Pos
                 draft.media_ids = [row.id for row in await services.db.run(rows)]
                 draft.media_replaced = True
             for key, value in (body.per_account_text or {}).items():
-                if not key.isdigit() or int(key) not in draft.account_ids:
+                if not key.isdigit() or len(key) > 10 or int(key) not in draft.account_ids:
                     raise invalid(f"per_account_text: account {key[:20]} isn't on this post.")
                 editing.set_override(draft, services, int(key), value)
             checked = await editing.check(services, uid, draft)
