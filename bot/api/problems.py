@@ -17,7 +17,9 @@ TYPE_BASE = "https://crier.dev/problems/"
 class ProblemItem(BaseModel):
     """One thing wrong with the request."""
 
-    message: str = Field(examples=["Bluesky: The text is 312 characters; the most is 300."])
+    message: str = Field(
+        examples=["@news: Text is 5,999 characters; Telegram channel allows 4,096 in a post."]
+    )
     #: The request field it is about ("time", "media_ids"), when there is one.
     field: str | None = Field(default=None, examples=["time"])
     #: The account it is about, for a platform's check.
@@ -32,7 +34,10 @@ class Problem(BaseModel):
     type: str = Field(default="about:blank", examples=[TYPE_BASE + "validation"])
     title: str = Field(examples=["The post can't be scheduled"])
     status: int = Field(examples=[422])
-    detail: str | None = Field(default=None, examples=["@news: The post is empty."])
+    detail: str | None = Field(
+        default=None,
+        examples=["@news: Text is 5,999 characters; Telegram channel allows 4,096 in a post."],
+    )
     errors: list[ProblemItem] | None = None
 
 

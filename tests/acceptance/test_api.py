@@ -18,7 +18,8 @@ from bot.accounts import api_tokens
 from bot.app import Crier
 from bot.config import Settings
 from tests.acceptance.api_helpers import api_settings, client, token_for
-from tests.acceptance.conftest import Person, buttons, jpeg
+from tests.acceptance.conftest import Person, buttons, jpeg, to_preview
+from tests.acceptance.test_compose_flow import connect_channel
 from tests.fakes.telegram_api import FakeTelegram
 
 PROBLEM = "application/problem+json"
@@ -378,3 +379,29 @@ async def test_the_docs_page_and_its_files_come_from_crier(crier: Crier, alice: 
         "/posts/{post_id}/publish-now",
     }
     assert document["components"]["schemas"]["PostIn"]["properties"]["time"]["examples"]
+
+
+async def test_each_account_s_problems_come_in_the_words_of_the_chat_preview(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await alice.says("/start", "Crier")
+    await connect_channel(tg, alice)
+    text = "A long one. " * 500  # over Telegram's 4,096 characters for a message
+    status = await alice.says(text.strip(), "New post")
+    steps = await to_preview(alice, status, accounts="@news", when="Tomorrow 09:00")
+    async with client(crier, await token_for(crier, alice)) as api:
+        accounts = {a["label"]: a["id"] for a in (await api.get("/accounts")).json()["items"]}
+        refused = await post_json(
+            api, {"text": text.strip(), "account_ids": [accounts["@news"]], "time": "tomorrow 9am"}
+        )
+    assert refused.status_code == 422
+    [problem] = refused.json()["errors"]
+    assert problem["account_id"] == accounts["@news"]
+    message = problem["message"].removeprefix("@news: ")
+    assert message in steps.preview["text"]
+    assert (await api_posts(crier, alice)) == []
+
+
+async def api_posts(crier: Crier, person: Person) -> list[Any]:
+    async with client(crier, await token_for(crier, person, api_tokens.READ)) as api:
+        return list((await api.get("/posts")).json()["items"])
