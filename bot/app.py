@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+from starlette.types import ASGIApp
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
@@ -20,6 +21,7 @@ from bot.admin import access
 from bot.admin import alerts as alerts_registry
 from bot.admin.alerts import Alerts
 from bot.api import app as rest_api
+from bot.api import mcp as mcp_server
 from bot.config import Settings
 from bot.engine.notifier import Notifier
 from bot.engine.retry import RetryPolicy
@@ -163,6 +165,8 @@ class Crier:
         self.web: WebServer | None = None
         self._health: Health | None = None
         self._started = False
+        #: What runs beside the web server until stop() (the MCP session manager).
+        self._running = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
         settings = self.settings
@@ -346,8 +350,9 @@ class Crier:
                 else None,
                 oauth_routes=signin.routes(self._finish_sign_in),
                 api=rest_api.build(self.services)
-                if settings.api_enabled and self.services is not None
+                if self.services and settings.api_enabled
                 else None,
+                mcp=await self._mcp_endpoint(),
             ),
             settings.web_host,
             settings.web_port,
@@ -362,11 +367,39 @@ class Crier:
             log.warning("%s /healthz and /metrics are off.", exc)
             self.web = None
 
+    async def _mcp_endpoint(self) -> ASGIApp | None:
+        """The MCP server for assistants (bot/api/mcp.py), its session manager running until
+        stop()."""
+        if self.services is None or not self.settings.api_enabled:
+            return None
+        server = mcp_server.build(self.services)
+        endpoint = mcp_server.http_app(server)
+        # In a task of its own: its task group must end in the task it began in, and stop()
+        # may run in another.
+        started, done = asyncio.Event(), asyncio.Event()
+
+        async def run() -> None:
+            async with server.session_manager.run():
+                started.set()
+                await done.wait()
+
+        task = asyncio.create_task(run(), name="mcp-sessions")
+
+        async def finish() -> None:
+            done.set()
+            await task
+
+        self._running.push_async_callback(finish)
+        await started.wait()
+        return endpoint
+
     async def stop(self) -> None:
         # First stop taking updates and scrapes; then the rest winds down as before.
         if self.web is not None:
             await self.web.stop()
             self.web = None
+        await self._running.aclose()
+        self._running = contextlib.AsyncExitStack()
         if self._health is not None:
             await self._health.close()
         alerts_registry.register(self.app, None)

@@ -6,7 +6,8 @@ auth.py (the bearer token, scopes, the per-token rate limit), problems.py (RFC 9
 details), idempotency.py (Idempotency-Key replays, kept 24 h), schemas.py (the pydantic
 models, the OpenAPI document's single source), service.py (a post from a request: the same
 checks, caps and scheduling as the compose flow's confirm), routes.py (accounts, media and
-posts).
+posts), mcp.py (the MCP server's tools, over stdio for `crier mcp` and streamable HTTP at
+/mcp).
 
 May import: the rooms below it (ui, admin, compose, accounts, ops, engine, schedule, media),
 bot.config, bot.services. Never bot/handlers (and handlers never import it): like handlers/,

@@ -23,7 +23,7 @@ from bot.compose.bulk import read_time
 from bot.compose.bulk_plan import media_row
 from bot.engine import series
 from bot.engine.text import formatting
-from bot.media.fetch import take_upload
+from bot.media.fetch import Fetched, FetchPolicy, MediaFetcher, take_upload
 from bot.media.probe import MediaRejected
 from bot.schedule.parse import NOW_GRACE, TimeParseError
 from bot.schedule.recurrence import RecurrenceError, validate_rule
@@ -219,6 +219,15 @@ async def upload(
             errors=[ProblemItem(field="file", message=str(exc))],
         ) from exc
 
+    return await store(services, caller, fetched, alt_text)
+
+
+async def store(
+    services: Services, caller: Caller, fetched: Fetched, alt_text: str | None = None
+) -> Media:
+    """Keep a checked file as one of the caller's media, within the media quota."""
+    settings = services.settings
+
     async def work(session: AsyncSession) -> Media:
         quota = settings.media_quota_bytes
         if quota and not await media.holds(session, caller.user_id, fetched.info.sha256):
@@ -233,6 +242,23 @@ async def upload(
         return await services.db.run(work)
     finally:
         fetched.discard()
+
+
+async def fetch_links(services: Services, caller: Caller, urls: list[str]) -> list[int]:
+    """Media from links (as a bulk file's media_url column is fetched), kept as the
+    caller's; returns their media ids. 422 naming the link that can't be used."""
+    fetcher = MediaFetcher(
+        services.settings.media_dir, FetchPolicy.from_settings(services.settings)
+    )
+    ids = []
+    async with fetcher:
+        for url in urls:
+            try:
+                fetched = await fetcher.fetch(url)
+            except MediaRejected as exc:
+                raise invalid(f"{url[:80]}: {exc}") from exc
+            ids.append((await store(services, caller, fetched)).id)
+    return ids
 
 
 async def patch_post(services: Services, caller: Caller, post_id: int, body: PostPatch) -> None:
