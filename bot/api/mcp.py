@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
@@ -24,8 +25,16 @@ from bot.api import routes, service
 from bot.api.problems import ApiProblem
 from bot.api.schemas import PostIn, PostPatch
 from bot.compose import posting, scheduled
+from bot.config import Settings
+from bot.ops.logs import get_logger
+from bot.ops.platforms import build_registry
 from bot.services import Services
 from storage import api as api_store
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.secrets import SecretBox
+
+log = get_logger(__name__)
 
 #: Where the web app serves the streamable-HTTP endpoint.
 PATH = "/mcp"
@@ -176,3 +185,40 @@ def http_app(server: MCPServer) -> ASGIApp:
         json_response=True,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
+
+
+class _NoNotices:
+    """The notifier of a process that sends no Telegram messages (`crier mcp`): notices stay
+    in the outbox for the bot's notifier, which sweeps it."""
+
+    def wake(self) -> None:
+        return None
+
+
+async def serve_stdio(settings: Settings, token: str) -> int:
+    """`crier mcp`: the MCP server over stdin/stdout for one person's token, on the same
+    database as the bot (whose engine publishes what is scheduled here: its sweep finds it).
+    Returns the exit status."""
+    db = Database(settings.database_url)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
+    try:
+        await upgrade(db)
+        key = settings.crier_encryption_key
+        services = Services(
+            settings=settings,
+            db=db,
+            registry=build_registry(settings, http),
+            secrets=SecretBox(key.get_secret_value() if key else None),
+            http=http,
+            notifier=_NoNotices(),
+        )
+        caller = await authenticate(services, token)
+        if caller is None or caller.refused:
+            reason = caller.refused if caller else "CRIER_TOKEN is unknown or was revoked."
+            log.error("mcp.refused", reason=f"{reason} Make a token with /api in the chat.")
+            return 2
+        await build(services, stdio_token=token).run_stdio_async()
+        return 0
+    finally:
+        await http.aclose()
+        await db.dispose()

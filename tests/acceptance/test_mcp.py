@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx2
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from bot.accounts import api_tokens
 from bot.app import Crier
 from bot.config import Settings
 from tests.acceptance.api_helpers import api_settings, token_for
+from tests.acceptance.api_helpers import client as client_for_api
 from tests.acceptance.conftest import Person
 
 
@@ -129,3 +132,37 @@ async def test_a_read_only_or_revoked_token_is_refused(crier: Crier, alice: Pers
         [row] = await api_tokens.list_tokens(crier.services, alice.id)
         await api_tokens.revoke(crier.services, alice.id, row.id)
         assert "revoked" in error(await client.call_tool("list_accounts", {}))
+
+
+async def test_crier_mcp_over_stdio_schedules_lists_and_cancels(
+    crier: Crier, alice: Person
+) -> None:
+    """`crier mcp` as an assistant starts it: a process on the bot's database, the token in
+    CRIER_TOKEN; the bot sees what it scheduled."""
+    await alice.says("/start", "Crier")
+    token = await token_for(crier, alice)
+    settings = crier.settings
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "CRIER_TOKEN": token,
+        "TELEGRAM_BOT_TOKEN": settings.token,
+        "TELEGRAM_API_BASE_URL": settings.telegram_api_base_url,
+        "DATABASE_URL": settings.database_url,
+        "MEDIA_DIR": str(settings.media_dir),
+        "DEFAULT_TIMEZONE": "UTC",
+    }
+    server = StdioServerParameters(command=sys.executable, args=["-m", "bot", "mcp"], env=env)
+    async with Client(server) as client:
+        [account] = data(await client.call_tool("list_accounts", {}))
+        post = data(
+            await client.call_tool(
+                "schedule_post",
+                {"text": "Over stdio", "account_ids": [account["id"]], "time": "in 2 hours"},
+            )
+        )
+        listed = data(await client.call_tool("list_posts", {}))
+        assert [p["id"] for p in listed] == [post["id"]]
+        assert not (await client.call_tool("cancel_post", {"post_id": post["id"]})).is_error
+    await alice.says("/list", "Over stdio")
+    async with client_for_api(crier, token) as api:
+        assert (await api.get(f"/posts/{post['id']}")).json()["status"] == "cancelled"
