@@ -103,11 +103,11 @@ async def record(
     body: str,
     since: datetime,
 ) -> bool:
-    """Keep the first answer for this key; False if another request recorded one first."""
+    """Keep the first answer for this key; False if another request recorded one first.
+    The user's answers older than `since` go first (so a key may be used again after)."""
     await session.execute(
         delete(IdempotencyRecord).where(
             IdempotencyRecord.user_id == user_id,
-            IdempotencyRecord.key == key,
             IdempotencyRecord.created_at < since,
         )
     )
@@ -125,13 +125,6 @@ async def record(
     except IntegrityError:
         return False
     return True
-
-
-async def expire_idempotency(session: AsyncSession, before: datetime) -> int:
-    result = await session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < before)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 # -- GET /posts -----------------------------------------------------------------------------
