@@ -10,10 +10,12 @@ replaces it with its name; it is never shown again. Room is kept for the outgoin
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -177,7 +179,9 @@ async def revoke_button(update: Update, context: CustomContext) -> None:
 
 def build() -> ConversationHandler:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
-    asks = [CallbackQueryHandler(stop_after(scope_button), pattern=r"^api:scope:(read|write)$")]
+    asks: list[BaseHandler[Update, Any, Any]] = [
+        CallbackQueryHandler(stop_after(scope_button), pattern=r"^api:scope:(read|write)$")
+    ]
     return ConversationHandler(
         entry_points=asks,
         states={

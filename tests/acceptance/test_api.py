@@ -405,3 +405,21 @@ async def test_each_account_s_problems_come_in_the_words_of_the_chat_preview(
 async def api_posts(crier: Crier, person: Person) -> list[Any]:
     async with client(crier, await token_for(crier, person, api_tokens.READ)) as api:
         return list((await api.get("/posts")).json()["items"])
+
+
+async def test_the_api_on_each_database(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], database_url: str, alice: Person
+) -> None:
+    """Tokens, Idempotency-Key records and the post listing on SQLite and PostgreSQL."""
+    async with Crier(api_settings(make_settings, database_url=database_url)) as app:
+        await alice.says("/start", "Crier")
+        body = {"text": "On each backend", "account_ids": [1], "time": "tomorrow 9am"}
+        async with client(app, await token_for(app, alice)) as api:
+            first = await post_json(api, body, **{"Idempotency-Key": "same"})
+            again = await post_json(api, body, **{"Idempotency-Key": "same"})
+            other = await post_json(api, {**body, "text": "else"}, **{"Idempotency-Key": "same"})
+            assert (first.status_code, again.status_code, other.status_code) == (201, 201, 422)
+            assert again.json() == first.json()
+            listed = await api.get("/posts", params={"status": "queued", "account_id": 1})
+            assert [p["id"] for p in listed.json()["items"]] == [first.json()["id"]]
+            assert (await api.delete(f"/posts/{first.json()['id']}")).status_code == 200
