@@ -8,6 +8,7 @@ served from the `swagger-ui-bundle` package, so it works with no internet.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import swagger_ui_bundle
@@ -25,6 +26,8 @@ from bot.ops.logs import get_logger
 from bot.services import Services
 
 log = get_logger(__name__)
+#: Room for a multipart body's boundaries and headers around the file itself.
+UPLOAD_OVERHEAD = 65_536
 
 DESCRIPTION = """\
 Schedule posts to your connected accounts from scripts, n8n flows and AI assistants.
@@ -53,6 +56,23 @@ def build(services: Services) -> FastAPI:
     app.include_router(router)
     assets = Path(swagger_ui_bundle.swagger_ui_path)
     app.mount("/docs/assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.middleware("http")
+    async def refuse_large_uploads(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Refuse an upload by its declared length before its body is read (FastAPI reads a
+        form before any dependency runs)."""
+        declared = request.headers.get("content-length", "")
+        limit = settings.api_upload_max_bytes + UPLOAD_OVERHEAD
+        if request.method == "POST" and declared.isdigit() and int(declared) > limit:
+            return ApiProblem(
+                413,
+                "Too large",
+                f"Uploads may be at most {settings.api_upload_max_bytes / 1_000_000:g} MB.",
+                kind="too-large",
+            ).response()
+        return await call_next(request)
 
     @app.get("/docs", include_in_schema=False)
     async def docs(request: Request) -> HTMLResponse:

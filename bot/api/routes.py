@@ -163,15 +163,6 @@ async def upload_media(
     """Upload a photo or video (multipart/form-data); the bytes are checked as media sent in
     the chat are. Returns the media id to use in `media_ids`."""
     services = services_of(request)
-    declared = request.headers.get("content-length", "")
-    limit = services.settings.api_upload_max_bytes
-    if declared.isdigit() and int(declared) > limit + 65_536:
-        raise ApiProblem(
-            413,
-            "Too large",
-            f"Uploads may be at most {limit / 1_000_000:g} MB.",
-            kind="too-large",
-        )
     sha = await _sha256(file)
 
     async def work() -> JSONResponse:

@@ -423,3 +423,17 @@ async def test_the_api_on_each_database(
             listed = await api.get("/posts", params={"status": "queued", "account_id": 1})
             assert [p["id"] for p in listed.json()["items"]] == [first.json()["id"]]
             assert (await api.delete(f"/posts/{first.json()['id']}")).status_code == 200
+
+
+async def test_an_upload_over_the_limit_is_refused_before_it_is_read(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    async with Crier(api_settings(make_settings, api_upload_max_bytes=200_000)) as app:
+        await alice.says("/start", "Crier")
+        async with client(app, await token_for(app, alice)) as api:
+            big = jpeg(2000, 2000, "navy") + os.urandom(300_000)
+            answer = await api.post("/media", files={"file": ("big.jpg", big, "image/jpeg")})
+            assert answer.status_code == 413
+            assert answer.json()["detail"] == "Uploads may be at most 0.2 MB."
+            small = await api.post("/media", files={"file": ("a.jpg", jpeg(), "image/jpeg")})
+            assert small.status_code == 201
