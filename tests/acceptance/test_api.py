@@ -19,7 +19,9 @@ from bot.app import Crier
 from bot.config import Settings
 from tests.acceptance.api_helpers import api_settings, client, token_for
 from tests.acceptance.conftest import Person, buttons, jpeg, to_preview
+from tests.acceptance.test_alerts import scripted_account
 from tests.acceptance.test_compose_flow import connect_channel
+from tests.fakes.scripted_provider import ScriptedProvider
 from tests.fakes.telegram_api import FakeTelegram
 
 PROBLEM = "application/problem+json"
@@ -437,3 +439,30 @@ async def test_an_upload_over_the_limit_is_refused_before_it_is_read(
             assert answer.json()["detail"] == "Uploads may be at most 0.2 MB."
             small = await api.post("/media", files={"file": ("a.jpg", jpeg(), "image/jpeg")})
             assert small.status_code == 201
+
+
+async def test_a_failed_post_is_retried_through_the_api_and_goes_out(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
+) -> None:
+    platform = ScriptedProvider(["400"])  # refused for good, until the platform is fixed
+    async with Crier(api_settings(make_settings), providers=[platform]) as app:
+        await alice.says("/start", "Crier")
+        account_id = await scripted_account(app, alice.id)
+        async with client(app, await token_for(app, alice)) as api:
+            made = await post_json(api, {"text": "Try me", "account_ids": [account_id]})
+            post_id = made.json()["id"]
+            await tg.wait_for(alice.user, f"#{post_id}", timeout=10)
+            failed = (await api.get(f"/posts/{post_id}")).json()["targets"][0]
+            assert failed["status"] == "failed"
+            assert failed["error"]
+            listed = await api.get("/posts", params={"status": "failed"})
+            assert [p["id"] for p in listed.json()["items"]] == [post_id]
+
+            platform.script = ["ok"]
+            retried = await api.post(f"/posts/{post_id}/retry")
+            assert retried.status_code == 200
+            assert retried.json()["changed"] == 1
+            await tg.wait_for(alice.user, f"Post #{post_id} is out", timeout=10)
+            done = (await api.get(f"/posts/{post_id}")).json()["targets"][0]
+            assert done["status"] == "published"
+            assert [a["outcome"] for a in done["history"]][-1] == "published"
