@@ -9,8 +9,9 @@ don't exist.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,7 @@ from bot.compose import edit_save, editing, posting
 from bot.compose import slots as queue_slots
 from bot.compose.bulk import read_time
 from bot.compose.bulk_plan import media_row
-from bot.engine import series
+from bot.engine import content, series
 from bot.engine.text import formatting
 from bot.media.fetch import Fetched, FetchPolicy, MediaFetcher, take_upload
 from bot.media.probe import MediaRejected
@@ -126,6 +127,12 @@ async def create_post(services: Services, caller: Caller, body: PostIn) -> int:
     for alt in alts.values():
         if len(alt) > posting.MAX_ALT_TEXT:
             raise invalid(f"Alt text can be at most {posting.MAX_ALT_TEXT:,} characters.")
+    overrides: dict[str, object] = {str(k): v for k, v in own_text.items()}
+    for account_id, parts in threads.items():
+        # As a thread split from the account's own text: editing the post's text keeps it.
+        joined = "\n\n".join(parts)
+        overrides[str(account_id)] = {"thread": list(parts), "source": joined, "post": None}
+    await _live_checks(services, caller, body.account_ids, text, entities, overrides)
     now = services.now()
 
     async def work(session: AsyncSession) -> Post:
@@ -144,11 +151,6 @@ async def create_post(services: Services, caller: Caller, body: PostIn) -> int:
             raise invalid("alt_text names a media id that isn't in media_ids.")
         post = await posts.new_draft(session, caller.user_id)
         post.text, post.entities, post.rrule, post.notify = text, entities, rule, body.notify
-        overrides: dict[str, object] = {str(k): v for k, v in own_text.items()}
-        for account_id, parts in threads.items():
-            # As a thread split from the account's own text: editing the post's text keeps it.
-            joined = "\n\n".join(parts)
-            overrides[str(account_id)] = {"thread": list(parts), "source": joined, "post": None}
         post.overrides = overrides
         await posts.attach_copies(session, post, rows)
         await session.refresh(post, ["media_links"])  # loaded even when no media came
@@ -187,6 +189,30 @@ async def create_post(services: Services, caller: Caller, body: PostIn) -> int:
         raise invalid(str(exc)) from exc
     services.wake_engine(post.publish_at or now)
     return post.id
+
+
+async def _live_checks(
+    services: Services,
+    caller: Caller,
+    account_ids: list[int],
+    text: str,
+    entities: list[Any],
+    overrides: dict[str, object],
+) -> None:
+    """What the platforms say only when asked, as the chat's preview shows it (a channel
+    where the bot may no longer post...); outside any transaction, since each asks over the
+    network. 422 with their errors."""
+
+    async def owned(session: AsyncSession) -> list[Account]:
+        return await _owned_accounts(session, caller.user_id, account_ids)
+
+    chosen = await services.db.run(owned)
+    draft = Post(text=text, entities=entities, overrides=overrides, media_links=[])
+    live = await asyncio.gather(
+        *(content.check_live(draft, a, services.registry, services.secrets) for a in chosen)
+    )
+    if found := account_problems(list(zip(chosen, live, strict=True))):
+        raise invalid("; ".join(p.message for p in found), found)
 
 
 async def upload(

@@ -20,7 +20,7 @@ from bot.config import Settings
 from tests.acceptance.api_helpers import api_settings, client, token_for
 from tests.acceptance.conftest import Person, buttons, jpeg, to_preview
 from tests.acceptance.test_alerts import scripted_account
-from tests.acceptance.test_compose_flow import connect_channel
+from tests.acceptance.test_compose_flow import CHANNEL, connect_channel
 from tests.fakes.scripted_provider import ScriptedProvider
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -466,3 +466,20 @@ async def test_a_failed_post_is_retried_through_the_api_and_goes_out(
             done = (await api.get(f"/posts/{post_id}")).json()["targets"][0]
             assert done["status"] == "published"
             assert [a["outcome"] for a in done["history"]][-1] == "published"
+
+
+async def test_what_a_platform_says_only_when_asked_refuses_the_post_too(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    """The preview's live check: an admin took the bot's right to post after connect."""
+    await alice.says("/start", "Crier")
+    await connect_channel(tg, alice)
+    tg.chats[CHANNEL].bot_can_post = False
+    async with client(crier, await token_for(crier, alice)) as api:
+        accounts = {a["label"]: a["id"] for a in (await api.get("/accounts")).json()["items"]}
+        refused = await post_json(api, {"text": "Hello", "account_ids": [accounts["@news"]]})
+        assert refused.status_code == 422
+        [problem] = refused.json()["errors"]
+        assert problem["code"] == "cannot_post"
+        assert problem["message"].startswith("@news: I can't post in News any more")
+        assert (await api.get("/posts")).json()["items"] == []
