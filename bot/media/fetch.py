@@ -8,6 +8,9 @@ reading. The address that was checked is the one connected to (the host name tra
 the Host header and TLS SNI), so a DNS answer that changes between the check and the
 connection can't lead anywhere else. The bytes then go through the same probe as uploads:
 what the file is comes from its content, never from its name or Content-Type.
+
+`take_upload` is the REST API's way in (POST /media): a file sent to Crier rather than
+fetched by it, copied to MEDIA_DIR/.incoming within a byte limit and probed the same way.
 """
 
 from __future__ import annotations
