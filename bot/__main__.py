@@ -1,4 +1,4 @@
-"""`crier run | worker | migrate | keygen | demo` (also `python -m bot ...`)."""
+"""`crier run | worker | migrate | keygen | demo | mcp` (also `python -m bot ...`)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run only the publish engine and notices")
     sub.add_parser("migrate", help="apply database migrations and exit")
     sub.add_parser("keygen", help="print a new CRIER_ENCRYPTION_KEY")
+    sub.add_parser(
+        "mcp",
+        help="the MCP server for AI assistants over stdin/stdout (CRIER_TOKEN: a token from /api)",
+    )
     demo = sub.add_parser(
         "demo", help="try Crier in a browser, with no Telegram token (a local Telegram emulator)"
     )
@@ -83,10 +87,39 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
+    if args.command == "mcp":
+        return _mcp(settings)
     if settings.telegram_bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     return asyncio.run(_serve(settings, mode="bot" if args.command == "run" else "worker"))
+
+
+def _mcp(settings: Settings) -> int:
+    """`crier mcp`: stdout is the protocol's, so everything else goes to stderr."""
+    import os
+
+    from bot.api.mcp import serve_stdio
+
+    token = os.environ.get("CRIER_TOKEN", "").strip()
+    if not token:
+        print(
+            "crier mcp needs CRIER_TOKEN: a personal token made with /api in the chat "
+            "(docs/API.md shows an assistant's configuration).",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.telegram_bot_token is None:
+        print(
+            "crier mcp runs with the bot's settings (its .env or environment), "
+            "TELEGRAM_BOT_TOKEN and DATABASE_URL included.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return asyncio.run(serve_stdio(settings, token))
+    except KeyboardInterrupt:
+        return 0
 
 
 async def _migrate(settings: Settings) -> int:

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+from starlette.types import ASGIApp
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
@@ -19,6 +20,8 @@ from bot.accounts import oauth, tokens
 from bot.admin import access
 from bot.admin import alerts as alerts_registry
 from bot.admin.alerts import Alerts
+from bot.api import app as rest_api
+from bot.api import mcp as mcp_server
 from bot.config import Settings
 from bot.engine.notifier import Notifier
 from bot.engine.retry import RetryPolicy
@@ -30,6 +33,7 @@ from bot.handlers import options as account_options  # /accounts → ⚙️ Opti
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
 from bot.handlers.admin import commands as admin
+from bot.handlers.automation import api_tokens
 from bot.handlers.automation import webhook as webhook_handlers  # issue 18: outgoing webhooks
 from bot.handlers.inbound import Budget, FairUpdates
 from bot.handlers.persistence import DatabasePersistence
@@ -178,6 +182,8 @@ class Crier:
         self.web: WebServer | None = None
         self._health: Health | None = None
         self._started = False
+        #: What runs beside the web server until stop() (the MCP session manager).
+        self._running = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
         settings = self.settings
@@ -252,6 +258,7 @@ class Crier:
             schedules.install(self.app)
             published.install(self.app)  # issue 17: 🗑 Delete, ✏️ Edit once out
             admin.install(self.app)  # issue 7: admin
+            api_tokens.install(self.app)  # issue 18: /api tokens
             history.install(self.app)
             bulk_handlers.install(self.app)  # issue 6: bulk
             draft_handlers.install(self.app)  # issue 6: /drafts (Resume is in compose)
@@ -370,6 +377,10 @@ class Crier:
                 if settings.public_media_url or self.links
                 else None,
                 oauth_routes=signin.routes(self._finish_sign_in),
+                api=rest_api.build(self.services)
+                if self.services and settings.api_enabled
+                else None,
+                mcp=await self._mcp_endpoint(),
             ),
             settings.web_host,
             settings.web_port,
@@ -384,11 +395,39 @@ class Crier:
             log.warning("%s /healthz and /metrics are off.", exc)
             self.web = None
 
+    async def _mcp_endpoint(self) -> ASGIApp | None:
+        """The MCP server for assistants (bot/api/mcp.py), its session manager running until
+        stop()."""
+        if self.services is None or not self.settings.api_enabled:
+            return None
+        server = mcp_server.build(self.services)
+        endpoint = mcp_server.http_app(server)
+        # In a task of its own: its task group must end in the task it began in, and stop()
+        # may run in another.
+        started, done = asyncio.Event(), asyncio.Event()
+
+        async def run() -> None:
+            async with server.session_manager.run():
+                started.set()
+                await done.wait()
+
+        task = asyncio.create_task(run(), name="mcp-sessions")
+
+        async def finish() -> None:
+            done.set()
+            await task
+
+        self._running.push_async_callback(finish)
+        await started.wait()
+        return endpoint
+
     async def stop(self) -> None:
         # First stop taking updates and scrapes; then the rest winds down as before.
         if self.web is not None:
             await self.web.stop()
             self.web = None
+        await self._running.aclose()
+        self._running = contextlib.AsyncExitStack()
         if self._health is not None:
             await self._health.close()
         alerts_registry.register(self.app, None)

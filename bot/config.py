@@ -288,3 +288,12 @@ class Settings(BaseSettings):
     #: Let media links point at loopback and private addresses (tests and trusted networks
     #: only: on a public instance it would let users reach the server's own network).
     media_fetch_allow_private: bool = False
+
+    # --- the REST API at /api/v1 (issue 18) ---
+    #: Serve the REST API on the web app (WEB_PORT must not be 0).
+    api_enabled: bool = True
+    #: Requests one token may make per minute, on average, and in a burst.
+    api_rate_per_minute: float = Field(default=120.0, gt=0)
+    api_burst: int = Field(default=30, ge=1)
+    #: Largest file one upload to POST /media may be, bytes.
+    api_upload_max_bytes: int = Field(default=50_000_000, ge=1)

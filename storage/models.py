@@ -131,6 +131,9 @@ class User(Base):
     status_notice_at: Mapped[datetime | None] = mapped_column()
     #: "Post now" waits this long with an ↩ Undo button first (0: off; /settings).
     undo_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: False when an admin turned off this user's REST API and MCP access (their tokens
+    #: are refused while it is off).
+    api_enabled: Mapped[bool] = mapped_column(default=True, server_default="1")
 
 
 class Account(Base):
@@ -222,6 +225,8 @@ class Post(Base):
     #: The options the user chose for this post, over the account's defaults
     #: (bot/engine/options/values.py has the keys: silent, pin, delete_after, ...).
     options: Mapped[dict[str, Any] | None] = mapped_column()
+    #: False when the post was made through the API with `notify: false`: no DMs about it.
+    notify: Mapped[bool] = mapped_column(default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -563,3 +568,36 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column()
+
+
+class ApiToken(Base):
+    """A personal token for the REST API and the MCP server. Only its sha256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    #: "read" or "write" (write includes read).
+    scope: Mapped[str] = mapped_column(String(8))
+    #: sha256 of the whole token, hex.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST with an Idempotency-Key, replayed for 24 hours."""
+
+    __tablename__ = "api_idempotency"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_api_idempotency_user_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    #: sha256 of method, path and body: another body with the same key is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column()
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

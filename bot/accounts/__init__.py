@@ -6,7 +6,8 @@ options.py (per-account publishing options such as Mastodon's visibility), oauth
 (connecting by signing in at the platform: the link, the callback's work, several
 destinations to pick from), tokens.py (the job that refreshes tokens before they expire),
 webhooks.py (a user's outgoing webhook: its URL, its signing secret, the latest deliveries;
-the events and their sender are bot/engine/webhooks/).
+the events and their sender are bot/engine/webhooks/), api_tokens.py (personal tokens for
+the REST API and MCP: made, listed, revoked, checked).
 
 May import: bot/engine, bot/schedule, bot/media, bot.config, bot.services, providers,
 storage. Not bot/compose or bot/ops (same level) nor anything above.

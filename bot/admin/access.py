@@ -25,6 +25,7 @@ from bot.admin.alerts import Alerts
 from bot.config import Settings
 from bot.services import Services
 from storage import admin as admin_repo
+from storage import api as api_store
 from storage import notices, users
 from storage.models import Invite, Role, User, UserStatus
 
@@ -339,6 +340,29 @@ async def set_admin(services: Services, actor: User, target: User, admin: bool) 
         )
 
     await services.db.run(work)
+
+
+async def set_api_access(services: Services, actor: User, target: User, enabled: bool) -> None:
+    """Turn a user's REST API and MCP access on or off; their tokens are refused while it is
+    off (kept, so turning it back on needs no new tokens)."""
+    if enabled == target.api_enabled:
+        state = "on" if enabled else "off"
+        raise AdminActionError(f"API access of {target.first_name} is already {state}.")
+    now = services.now()
+
+    async def work(session: AsyncSession) -> None:
+        await api_store.set_api_enabled(session, target.id, enabled)
+        await admin_repo.audit(
+            session,
+            actor_id=actor.id,
+            action="api.enable" if enabled else "api.disable",
+            subject=f"user:{target.id}",
+            detail={},
+            now=now,
+        )
+
+    await services.db.run(work)
+    target.api_enabled = enabled
 
 
 async def allow_user(services: Services, actor: User, user_id: int) -> bool:

@@ -207,6 +207,8 @@ class OutcomeWriter:
         summaries = []
         for key, targets in settled.items():
             post = finals[key]
+            if not post.notify:  # made through the API with notify: false
+                continue
             out = [t for t in targets if t.status == TargetStatus.PUBLISHED]
             text, buttons = reports.summary(post, targets, names, offers(self._registry, out))
             text += series.summary_line(following[key], now)

@@ -9,8 +9,8 @@ accounts.py, connect.py, options.py, post_options.py (compose's 🔗 Buttons and
 steps for Telegram channels, from the preview). And sub-rooms: compose/ (the compose
 steps), edit/ (editing a scheduled post), posts/ (/list, /status, /history, /drafts,
 /templates), admin/ (admin commands and /broadcast), platforms/ (/accounts' 🎯 destination
-and ⚙️ settings for accounts connected by signing in), automation/ (/webhook: outgoing
-webhooks).
+and ⚙️ settings for accounts connected by signing in), automation/ (/api: personal tokens;
+/webhook: outgoing webhooks).
 
 May import: every room (ui, admin, compose, accounts, ops, engine, schedule, media),
 bot.config, bot.services. Never bot/api, and nothing imports handlers but bot/app.py.

@@ -31,6 +31,7 @@ COMMANDS = [
     BotCommand("slots", "Weekly queue slots per account"),
     BotCommand("bulk", "Schedule many posts from a CSV file"),
     BotCommand("webhook", "Send post events to your server (signed)"),
+    BotCommand("api", "Tokens for the REST API and AI assistants"),
     BotCommand("abort", "Leave what you are doing without saving"),
     BotCommand("help", "What Crier does and how"),
 ]
@@ -99,6 +100,7 @@ and send it to me. You see what is ready and what isn't before anything is sched
 /slots — weekly queue slots per account
 /webhook — signed post events to your server
 /bulk — schedule many posts from a CSV file
+/api — tokens for the REST API and AI assistants
 /abort — leave what you are doing without saving
 /help — this message
 

@@ -4,7 +4,8 @@ platform accepts, and the copy each platform gets.
 Holds: receive.py (a Telegram download probed and stored content-addressed), sniff.py (the
 first bytes), probe.py (decoding with Pillow and PyAV), profile.py (what one platform
 accepts), adapt.py (convert, turn upright, strip location, shrink; cached), fetch.py (a
-link fetched safely, for bulk files), prepare.py (a post's files checked for one account
+link fetched safely, for bulk files and the MCP server; a file uploaded to the REST API),
+prepare.py (a post's files checked for one account
 while composing, adapted when publishing), cleanup.py (freeing what nothing needs).
 
 May import: bot.config only, of bot/; providers.base's dataclasses, storage (rows and the

@@ -8,6 +8,9 @@ reading. The address that was checked is the one connected to (the host name tra
 the Host header and TLS SNI), so a DNS answer that changes between the check and the
 connection can't lead anywhere else. The bytes then go through the same probe as uploads:
 what the file is comes from its content, never from its name or Content-Type.
+
+`take_upload` is the REST API's way in (POST /media): a file sent to Crier rather than
+fetched by it, copied to MEDIA_DIR/.incoming within a byte limit and probed the same way.
 """
 
 from __future__ import annotations
@@ -315,6 +318,52 @@ def is_public(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
+
+
+async def take_upload(
+    source: BinaryIO,
+    media_dir: Path,
+    *,
+    claimed_mime: str | None,
+    file_name: str | None,
+    max_bytes: int,
+) -> Fetched:
+    """A file uploaded to the API, copied into MEDIA_DIR/.incoming and probed like any other:
+    the bytes decide what it is, a claim they contradict is refused, and only photos, videos
+    and animations are taken (what the platforms post). `MediaRejected` says why not."""
+    download = _Download.start(media_dir / INCOMING_DIR)
+    try:
+        size = 0
+        try:
+            while chunk := await asyncio.to_thread(source.read, 1 << 20):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise MediaRejected(
+                        f"The file is more than {max_bytes / 1_000_000:g} MB; uploads may be at "
+                        f"most {max_bytes / 1_000_000:g} MB."
+                    )
+                download.sink.write(chunk)
+        finally:
+            download.sink.close()
+        if size == 0:
+            raise MediaRejected("The file is empty.")
+        name = PurePosixPath(file_name or "").name[:255] or None
+        info = await asyncio.to_thread(
+            probe, download.path, claimed_mime=claimed_mime, claimed_name=name
+        )
+        if info.kind is MediaKind.DOCUMENT:
+            with download.path.open("rb") as handle:
+                sniffed = sniff(handle.read(HEAD_BYTES), download.path)
+            raise MediaRejected(
+                f"That file is {sniffed.label} ({size / 1_000_000:.1f} MB), not a photo or a "
+                "video: upload a JPEG, PNG, GIF, WebP or HEIC photo, or an MP4, MOV or WebM video."
+            )
+    except BaseException:
+        download.drop()
+        raise
+    return Fetched(
+        url=f"upload:{name or ''}", info=info, kind=info.kind, temp=download.path, file_name=name
+    )
 
 
 def _file_name(url: httpx.URL) -> str | None:

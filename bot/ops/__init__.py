@@ -1,8 +1,9 @@
 """Running Crier: the web server, metrics, logging, Telegram's pace, and timers.
 
-Holds: web.py (webhook, /healthz, /metrics, /media), signin.py (the OAuth callback route and
-its page; the work is accounts/oauth.py's, handed in by app.py), platforms.py (every
-platform's adapter, configured from the settings), metrics.py
+Holds: web.py (webhook, /healthz, /metrics, /media; it mounts the REST API at /api/v1 and
+serves the MCP endpoint at /mcp, both built by bot/api/ and handed in by app.py), signin.py
+(the OAuth callback route and its page; the work is accounts/oauth.py's, handed in by
+app.py), platforms.py (every platform's adapter, configured from the settings), metrics.py
 (Prometheus; the engine's observer), logs.py (structured logs with secrets redacted),
 outbound.py (the pace of everything sent to Telegram; PTB's rate limiter), wakeup.py (the
 JobQueue timer the engine and the notifier are given).

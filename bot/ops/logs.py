@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any, Literal, TextIO
@@ -72,17 +73,19 @@ class RedactSecrets(logging.Filter):
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, "[redacted]")
-        return text
+        # Personal API tokens are no setting, but are never logged either.
+        return PERSONAL_TOKEN.sub("crier_[redacted]", text) if "crier_" in text else text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
         message = record.getMessage()
         redacted = self.redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
 
+
+#: A personal API token (bot/accounts/api_tokens.py): "crier_" and 43 URL-safe characters.
+PERSONAL_TOKEN = re.compile(r"crier_[A-Za-z0-9_-]{20,}")
 
 _active = RedactSecrets(())
 

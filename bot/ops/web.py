@@ -1,6 +1,7 @@
 """The web server: Telegram's webhook (`/telegram`), `/healthz`, `/metrics`, stored media for
-webhooks in "urls" mode (`/media`, when PUBLIC_MEDIA_URL is set), and the route table where
-OAuth callbacks for platform logins will live.
+webhooks in "urls" mode (`/media`, when PUBLIC_MEDIA_URL is set), the route table where
+OAuth callbacks for platform logins live, the REST API mounted at `/api/v1`, and the MCP
+server's streamable-HTTP endpoint at `/mcp`.
 
 One Starlette app served by uvicorn, in both modes: polling mode serves only /healthz and
 /metrics. It follows PTB's custom-webhook example: the endpoint checks Telegram's secret
@@ -31,6 +32,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 from telegram import Update
 from telegram.ext import Application
 
@@ -232,6 +234,8 @@ def build_app(
     webhook: Webhook | None = None,
     media: MediaFiles | None = None,
     oauth_routes: Sequence[BaseRoute] = OAUTH_ROUTES,
+    api: ASGIApp | None = None,
+    mcp: ASGIApp | None = None,
 ) -> Starlette:
     async def healthz(_request: Request) -> Response:
         ok, body = await health.check()
@@ -249,6 +253,12 @@ def build_app(
         routes.append(Route("/telegram", webhook.handle, methods=["POST"]))
     if media is not None:
         routes.append(Route("/media/{name}", media.handle, methods=["GET", "HEAD"]))
+    if api is not None:
+        # The REST API (bot/api/, built by bot/app.py: this room never imports it).
+        routes.append(Mount("/api/v1", app=api))
+    if mcp is not None:
+        # The MCP server's streamable-HTTP endpoint (bot/api/mcp.py), exactly at /mcp.
+        routes.append(Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]))
     return Starlette(routes=routes)
 
 

@@ -133,3 +133,15 @@ def test_console_lines_are_readable() -> None:
 def test_short_strings_are_not_treated_as_secrets() -> None:
     redactor = logs.RedactSecrets(["abc", "", "long-enough-secret"])
     assert redactor.redact("abc long-enough-secret") == "abc [redacted]"
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+@pytest.mark.usefixtures("restore_logging")
+def test_personal_api_tokens_are_redacted_though_no_setting_names_them(fmt: str) -> None:
+    personal = "crier_" + "Ab3-_x" * 7 + "Z"
+    stream = configured(fmt, secrets=())
+    logging.getLogger("uvicorn.error").warning("Authorization: Bearer %s", personal)
+    logs.get_logger("bot.api").info("api.call", header=f"Bearer {personal}")
+    output = stream.getvalue()
+    assert personal not in output
+    assert output.count("crier_[redacted]") == 2

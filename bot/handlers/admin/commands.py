@@ -1,5 +1,5 @@
-"""Admin commands: /stats, /users, /ban, /unban, /promote, /demote, /allow, /invite,
-/audit (and /broadcast, in broadcast.py). Every one checks the caller's role on every
+"""Admin commands: /stats, /users, /ban, /unban, /promote, /demote, /apiaccess, /allow,
+/invite, /audit (and /broadcast, in broadcast.py). Every one checks the caller's role on every
 call; every change is written to the audit trail.
 """
 
@@ -79,6 +79,8 @@ def _user_line(user: User, waiting: int, services: Services) -> str:
         flags.append("🚫 banned")
     elif user.status == UserStatus.BLOCKED:
         flags.append("blocked the bot")
+    if not user.api_enabled:
+        flags.append("🔌 API off")
     if waiting:
         flags.append(f"{waiting:,} waiting")
     seen = distance(user.last_seen_at - services.now())
@@ -213,6 +215,36 @@ async def demote_command(update: Update, context: CustomContext, admin: User) ->
     await _set_role(update, context, admin, make=False)
 
 
+@admin_only("apiaccess")
+async def api_access_command(update: Update, context: CustomContext, admin: User) -> None:
+    """`/apiaccess <id or @username> on|off`: allow or stop a user's REST API and MCP use."""
+    args = context.args or []
+    if len(args) != 2 or args[1].lower() not in ("on", "off"):
+        await reply(
+            update,
+            "Say whose and which way: <code>/apiaccess 12345 off</code> or "
+            "<code>/apiaccess 12345 on</code>. /users finds ids.",
+        )
+        return
+    subject = await _subject(update, context, "/apiaccess 12345 off")
+    if subject is None:
+        return
+    enabled = args[1].lower() == "on"
+    try:
+        await access.set_api_access(context.services, admin, subject, enabled)
+    except access.AdminActionError as exc:
+        await reply(update, escape(str(exc)))
+        return
+    if enabled:
+        await reply(update, f"🔌 {_name(subject)} can use the API again with their tokens.")
+    else:
+        await reply(
+            update,
+            f"🔌 API access of {_name(subject)} is off: their tokens are refused from now on. "
+            f"<code>/apiaccess {subject.id} on</code> turns it back on.",
+        )
+
+
 # -- allow-list and invites ---------------------------------------------------------------------
 
 
@@ -301,6 +333,7 @@ def install(app: Application) -> None:  # type: ignore[type-arg]
         ("unban", unban_command),
         ("promote", promote_command),
         ("demote", demote_command),
+        ("apiaccess", api_access_command),
         ("allow", allow_command),
         ("invite", invite_command),
         ("audit", audit_command),

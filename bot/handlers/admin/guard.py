@@ -30,6 +30,7 @@ ADMIN_COMMANDS = [
     BotCommand("unban", "Lift a ban: /unban <id or @username>"),
     BotCommand("promote", "Make a user an admin"),
     BotCommand("demote", "Take admin rights away"),
+    BotCommand("apiaccess", "Turn a user's API access on or off"),
     BotCommand("allow", "Let someone in (allow-list): /allow <id>"),
     BotCommand("invite", "Create an invite link: /invite [uses]"),
     BotCommand("audit", "Recent admin actions"),
