@@ -20,6 +20,7 @@ from bot.admin import access
 from bot.admin import alerts as alerts_registry
 from bot.admin.alerts import Alerts
 from bot.config import Settings
+from bot.engine.cluster.listen import listen_dsn
 from bot.engine.notifier import Notifier
 from bot.engine.retry import RetryPolicy
 from bot.engine.runner import Engine, EngineConfig
@@ -249,6 +250,8 @@ class Crier:
             await admin.start(self.app, start.COMMANDS)
         if engine is not None:
             engine.attach(Wakeup(job_queue, "engine", engine.run_due, self._clock))
+            if not self.db.is_sqlite:  # other processes' new work wakes it (NOTIFY)
+                engine.listen(listen_dsn(self.db.url))
         every = settings.media_cleanup_interval  # issue 5: media
         first = min(every, 300)  # issue 5: media (soon after a start, then every interval)
         job_queue.run_repeating(self._clean_media, every, first, name="media-cleanup")  # issue 5

@@ -7,7 +7,8 @@ of that notice), notifier.py (the outbox to Telegram), series.py (the next occur
 repeating post), retry.py, breaker.py, concurrency.py (how many publishes at once),
 content.py (rows to what providers take; checked and prepared), formatting.py and
 overrides.py (the post's text per platform, and each account's own version), hooks.py (the
-Timer and the Observers the wiring plugs in).
+Timer and the Observers the wiring plugs in), cluster/ (several engine processes on one
+PostgreSQL: the NOTIFY wake-ups, and the quotas counted in the database).
 
 May import: bot.config, bot/schedule, bot/media, providers, storage; plain `telegram` types
 (the notifier sends with a Bot). Never bot.services, handlers, ui, compose or telegram.ext:
