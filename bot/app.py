@@ -63,6 +63,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         breaker_threshold=settings.engine_breaker_threshold,
         breaker_cooldown=settings.engine_breaker_cooldown_seconds,
         concurrency=settings.engine_concurrency,
+        cluster_concurrency=settings.engine_cluster_concurrency or None,
         lease=timedelta(seconds=settings.engine_lease_seconds),
         publish_timeout=settings.engine_publish_timeout,
         sweep_seconds=settings.engine_sweep_seconds,

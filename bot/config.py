@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     run_engine: bool = True
     #: Publishes running at once, across all accounts.
     engine_concurrency: int = 32
+    #: Publishes running at once across every worker on the database (0: no cap beyond each
+    #: worker's ENGINE_CONCURRENCY). Per-platform and per-account limits are always global.
+    engine_cluster_concurrency: int = 0
     #: How often the engine looks for work it was not woken for (other processes), seconds.
     engine_sweep_seconds: float = 5.0
     #: How long a claimed target may stay `publishing` before it counts as abandoned, seconds.

@@ -53,6 +53,8 @@ EARLY = timedelta(milliseconds=2)
 @dataclass(frozen=True, kw_only=True)
 class EngineConfig:
     concurrency: int = 32
+    #: Most publishes at once across every worker on the database (None: no such cap).
+    cluster_concurrency: int | None = None
     lease: timedelta = timedelta(minutes=5)
     publish_timeout: float = 120.0
     sweep_seconds: float = 5.0
@@ -88,7 +90,9 @@ class Engine:
         self.breakers = Breakers(
             threshold=self.config.breaker_threshold, cooldown=self.config.breaker_cooldown
         )
-        self.slots = Slots(registry, self.breakers, self.config.concurrency)
+        self.slots = Slots(
+            registry, self.breakers, self.config.concurrency, self.config.cluster_concurrency
+        )
         self.writer = OutcomeWriter(db, registry, clock, Observers(observers))
         self.quotas = Quotas(db, registry, clock)
         self._on_breaker_open = on_breaker_open
