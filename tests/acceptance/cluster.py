@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.config import Settings
 from tests.conftest import PG_HOST, _pg_available, create_pg_database, drop_pg_database
@@ -97,3 +98,25 @@ class Worker:
 
     def logged(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+class InFlight:
+    """ASGI middleware in front of a fake platform: holds each POST to `path` for `delay`
+    seconds and records the most that were ever in flight at once."""
+
+    def __init__(self, app: ASGIApp, path: str, delay: float = 0.0) -> None:
+        self.app, self.path, self.delay = app, path, delay
+        self.now = 0
+        self.most = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await asyncio.sleep(self.delay)
+            await self.app(scope, receive, send)
+        finally:
+            self.now -= 1
