@@ -31,7 +31,7 @@ from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
 from bot.handlers.admin import commands as admin
 from bot.handlers.inbound import Budget, FairUpdates
-from bot.handlers.persistence import DatabasePersistence
+from bot.handlers.persistence import DatabasePersistence, SharedConversations
 from bot.handlers.platforms import destinations
 from bot.handlers.platforms import settings as platform_settings
 from bot.handlers.posts import drafts as draft_handlers  # issue 6: drafts
@@ -155,6 +155,8 @@ class Crier:
         if mode != "bot" or settings.telegram_mode == "webhook":
             builder = builder.updater(None)  # webhook: updates arrive through bot/ops/web.py
         self.app: Application[Any, CustomContext, Any, Any, BotData, Any] = builder.build()  # type: ignore[assignment]
+        if mode == "bot" and not self.db.is_sqlite:  # maybe one of several front-ends
+            self.updates.shared = SharedConversations(self.db, self.app)
         self.services: Services | None = None
         #: The publish engine (None when RUN_ENGINE is off) and the notice outbox.
         self.engine: Engine | None = None

@@ -51,9 +51,10 @@ def worker_env(tg: FakeTelegram, settings: Settings, key: str, **extra: str) -> 
 
 
 class Worker:
-    """One `crier worker` subprocess with its own web port (for /metrics)."""
+    """One `crier worker` (or `crier run`) subprocess with its own web port (/metrics)."""
 
-    def __init__(self, env: Mapping[str, str], cwd: Path) -> None:
+    def __init__(self, env: Mapping[str, str], cwd: Path, command: str = "worker") -> None:
+        self.command = command
         self.port = free_port()
         self.env = {**env, "WEB_PORT": str(self.port)}
         self.cwd = cwd
@@ -67,7 +68,7 @@ class Worker:
                 sys.executable,
                 "-m",
                 "bot",
-                "worker",
+                self.command,
                 cwd=self.cwd,
                 env=self.env,
                 stdout=asyncio.subprocess.DEVNULL,
@@ -84,6 +85,13 @@ class Worker:
             return {}
         pattern = re.compile(r"^([a-z_]+) ([0-9.e+-]+|NaN)$", re.MULTILINE)
         return {name: float(value) for name, value in pattern.findall(text)}
+
+    async def healthy(self) -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=5) as http:
+                return (await http.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def kill(self) -> None:
         assert self.process is not None

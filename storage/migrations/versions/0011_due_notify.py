@@ -1,10 +1,13 @@
-"""PostgreSQL: NOTIFY crier_due with the earliest time whenever targets become due-able
+"""PostgreSQL: NOTIFY crier_due with the earliest time whenever targets become due-able;
+front_turns (several front-ends take one user's updates in turn)
 
 A target inserted queued, or updated into queued or to a new time (a confirm, a retry, an
 edit that moves a time, a series advance, a lease given back), sends
 `NOTIFY crier_due, '<earliest next_attempt_at, ISO 8601 UTC>'` in the same transaction, so
 workers in other processes are woken when it commits (bot/engine/cluster/listen.py). Triggers catch
-every path that writes targets, present and future. SQLite: nothing (one process).
+every path that writes targets, present and future. SQLite: no triggers (one process).
+
+front_turns: which front-end handles a user's update now (bot/handlers/persistence.py).
 
 Revision ID: 0011
 Revises: 0006
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
@@ -51,6 +55,13 @@ END $$;
 
 
 def upgrade() -> None:
+    op.create_table(
+        "front_turns",
+        sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=True),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("user_id"),
+    )
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(_INSERTED)
@@ -70,9 +81,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("DROP TRIGGER IF EXISTS crier_due_update ON targets")
-    op.execute("DROP TRIGGER IF EXISTS crier_due_insert ON targets")
-    op.execute("DROP FUNCTION IF EXISTS crier_due_updated()")
-    op.execute("DROP FUNCTION IF EXISTS crier_due_inserted()")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS crier_due_update ON targets")
+        op.execute("DROP TRIGGER IF EXISTS crier_due_insert ON targets")
+        op.execute("DROP FUNCTION IF EXISTS crier_due_updated()")
+        op.execute("DROP FUNCTION IF EXISTS crier_due_inserted()")
+    op.drop_table("front_turns")
