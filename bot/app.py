@@ -29,6 +29,7 @@ from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
+from bot.handlers.admin import broadcast as broadcast_handlers
 from bot.handlers.admin import commands as admin
 from bot.handlers.inbound import Budget, FairUpdates
 from bot.handlers.persistence import DatabasePersistence, SharedConversations
@@ -251,6 +252,8 @@ class Crier:
         )
         if self.mode == "bot":  # issue 7: admin: resume broadcasts, admins' command menus
             await admin.start(self.app, start.COMMANDS)
+        else:  # a worker takes over a broadcast whose sender died (one sends at a time)
+            await broadcast_handlers.start_runner(self.services)
         if engine is not None:
             engine.attach(Wakeup(job_queue, "engine", engine.run_due, self._clock))
             if not self.db.is_sqlite:  # other processes' new work wakes it (NOTIFY)

@@ -348,6 +348,17 @@ class FrontTurn(Base):
     until: Mapped[datetime | None] = mapped_column()
 
 
+class Lease(Base):
+    """A role one process at a time plays among several on one database (sending the
+    broadcasts): who has it, and until when if it dies."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    until: Mapped[datetime | None] = mapped_column()
+
+
 class Audit(Base):
     __tablename__ = "audit"
 

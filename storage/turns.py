@@ -1,5 +1,6 @@
-"""Turns of front-ends at one user's updates: several front-ends on one database handle a
-user's updates one at a time, as one process does (bot/handlers/persistence.py)."""
+"""Turns among several processes on one database: front-ends take one user's updates one at
+a time, as one process does (bot/handlers/persistence.py); one process at a time plays a
+named role, such as sending the broadcasts (`Lease`, bot/admin/ownership.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import FrontTurn
+from storage.models import FrontTurn, Lease
 
 
 async def take(
@@ -43,4 +44,35 @@ async def give_back(session: AsyncSession, *, user_id: int, owner: str) -> None:
         update(FrontTurn)
         .where(FrontTurn.user_id == user_id, FrontTurn.owner == owner)
         .values(owner=None, until=None)
+    )
+
+
+async def take_lease(
+    session: AsyncSession, *, name: str, owner: str, now: datetime, hold: timedelta
+) -> bool:
+    """Take (or keep) the role `name` for `owner` until `now + hold`; False while another
+    live process has it."""
+    taken = await session.execute(
+        update(Lease)
+        .where(
+            Lease.name == name, or_(Lease.owner.is_(None), Lease.owner == owner, Lease.until < now)
+        )
+        .values(owner=owner, until=now + hold)
+    )
+    if taken.rowcount:  # type: ignore[attr-defined]
+        return True
+    if await session.scalar(select(Lease.name).where(Lease.name == name)):
+        return False
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    added = await session.execute(
+        insert(Lease)
+        .values(name=name, owner=owner, until=now + hold)
+        .on_conflict_do_nothing(index_elements=[Lease.name])
+    )
+    return bool(added.rowcount)  # type: ignore[attr-defined]
+
+
+async def give_back_lease(session: AsyncSession, *, name: str, owner: str) -> None:
+    await session.execute(
+        update(Lease).where(Lease.name == name, Lease.owner == owner).values(owner=None, until=None)
     )

@@ -1,5 +1,6 @@
 """PostgreSQL: NOTIFY crier_due with the earliest time whenever targets become due-able;
-front_turns (several front-ends take one user's updates in turn)
+front_turns (several front-ends take one user's updates in turn); leases (one process at a
+time sends broadcasts)
 
 A target inserted queued, or updated into queued or to a new time (a confirm, a retry, an
 edit that moves a time, a series advance, a lease given back), sends
@@ -62,6 +63,13 @@ def upgrade() -> None:
         sa.Column("until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("user_id"),
     )
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=True),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("name"),
+    )
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(_INSERTED)
@@ -86,4 +94,5 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS crier_due_insert ON targets")
         op.execute("DROP FUNCTION IF EXISTS crier_due_updated()")
         op.execute("DROP FUNCTION IF EXISTS crier_due_inserted()")
+    op.drop_table("leases")
     op.drop_table("front_turns")
