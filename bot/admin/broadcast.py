@@ -204,8 +204,8 @@ class BroadcastRunner:
                     await asyncio.wait_for(self._stopping.wait(), 5.0)
                 continue
             with contextlib.suppress(TimeoutError):
-                idle = self.ownership.retry_seconds if waiting else 60.0
-                await asyncio.wait_for(self._wake.wait(), idle)
+                # Another process may confirm a broadcast, or stop sending one: look again.
+                await asyncio.wait_for(self._wake.wait(), self.ownership.retry_seconds)
 
     async def _send_all(self, broadcast: Broadcast) -> None:
         bid = broadcast.id
