@@ -71,7 +71,7 @@ async def claim_fitting(
     other workers are publishing now (the limits hold across processes)."""
     if room.total <= 0:
         return Claimed(targets=[], left_behind=False, more=False, next_at=None)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # Claims take turns across workers until commit, so two never both count the same
         # free slot. SQLite's writers take turns already (BEGIN IMMEDIATE).
         await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))

@@ -30,7 +30,7 @@ async def take(
         return True
     if await session.scalar(select(FrontTurn.user_id).where(FrontTurn.user_id == user_id)):
         return False
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     added = await session.execute(
         insert(FrontTurn)
         .values(user_id=user_id, owner=owner, until=now + hold)
@@ -63,7 +63,7 @@ async def take_lease(
         return True
     if await session.scalar(select(Lease.name).where(Lease.name == name)):
         return False
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     added = await session.execute(
         insert(Lease)
         .values(name=name, owner=owner, until=now + hold)
