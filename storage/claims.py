@@ -9,13 +9,14 @@ when the next target falls due, without a second walk along the index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from storage import turns
 from storage.models import (
     Account,
     AccountStatus,
@@ -77,6 +78,7 @@ async def claim_fitting(
         await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
     mine = room
     room = await _less_elsewhere(session, room, owner=owner, now=now)
+    room = await _held_by_breakers(session, room, now=now)
     # Slots other workers hold free up without telling this one: look again soon.
     recheck = now + CLUSTER_RECHECK if room is not mine else None
     if room.total <= 0:
@@ -128,6 +130,17 @@ async def _less_elsewhere(session: AsyncSession, room: Room, *, owner: str, now:
         if lease_owner != owner:
             busy.append((int(account_id), str(platform), int(count)))
     return room.less(busy, running) if busy or room.cluster_cap is not None else room
+
+
+async def _held_by_breakers(session: AsyncSession, room: Room, *, now: datetime) -> Room:
+    """`room` holding the platforms and accounts whose breaker any worker opened."""
+    keys = await turns.open_breakers(session, now)
+    if not keys:
+        return room
+    platforms = {k.split(":", 1)[1] for k in keys if k.startswith("platform:")}
+    accounts = {int(k.split(":", 1)[1]) for k in keys if k.startswith("account:")}
+    hold = Hold(platforms=room.hold.platforms | platforms, accounts=room.hold.accounts | accounts)
+    return replace(room, hold=hold)
 
 
 async def _take(

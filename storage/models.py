@@ -350,7 +350,8 @@ class FrontTurn(Base):
 
 class Lease(Base):
     """A role one process at a time plays among several on one database (sending the
-    broadcasts): who has it, and until when if it dies."""
+    broadcasts): who has it, and until when if it dies. Also an open circuit breaker
+    ("breaker:platform:x", "breaker:account:n"): until when every worker leaves it alone."""
 
     __tablename__ = "leases"
 

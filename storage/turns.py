@@ -76,3 +76,27 @@ async def give_back_lease(session: AsyncSession, *, name: str, owner: str) -> No
     await session.execute(
         update(Lease).where(Lease.name == name, Lease.owner == owner).values(owner=None, until=None)
     )
+
+
+#: Lease names of open circuit breakers: "breaker:platform:<name>", "breaker:account:<id>".
+BREAKER = "breaker:"
+
+
+async def open_breaker(session: AsyncSession, *, key: str, owner: str, until: datetime) -> None:
+    """A worker's circuit breaker opened (`key`: "platform:x" or "account:n"): every worker's
+    claims leave that platform or account alone until `until` (storage/claims.py)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Lease).values(name=BREAKER + key, owner=owner, until=until)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Lease.name], set_={"owner": owner, "until": until}
+        )
+    )
+
+
+async def open_breakers(session: AsyncSession, now: datetime) -> list[str]:
+    """The keys ("platform:x", "account:n") of breakers some worker opened, still open."""
+    rows = await session.scalars(
+        select(Lease.name).where(Lease.name.startswith(BREAKER), Lease.until > now)
+    )
+    return [name.removeprefix(BREAKER) for name in rows]

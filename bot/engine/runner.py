@@ -39,7 +39,7 @@ from bot.media.links import MediaLinks
 from providers.base import Provider
 from providers.errors import ProviderError, TransientError
 from providers.registry import Registry
-from storage import queue
+from storage import queue, turns
 from storage.db import Database
 from storage.models import Target
 from storage.secrets import SecretBox
@@ -421,5 +421,8 @@ class Engine:
         keys = (platform_key(platform), account_key(account_id))
         for key, cooldown in self.breakers.observe(keys, error):
             log.warning("circuit breaker %s open for %.0f s", key, cooldown)
+            # Every worker's claims leave it alone for the cool-down, not only this one's.
+            until = self._clock() + timedelta(seconds=cooldown)
+            await self._db.run(partial(turns.open_breaker, key=key, owner=self.owner, until=until))
             if self._on_breaker_open is not None and key.startswith("platform:"):
                 await self._on_breaker_open(platform, cooldown)

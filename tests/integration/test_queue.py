@@ -246,3 +246,18 @@ async def test_a_cluster_cap_counts_every_workers_publishes(db: Database) -> Non
     a = await db.run(lambda s: queue.claim(s, owner="a", now=NOW, lease=LEASE, room=room))
     b = await db.run(lambda s: queue.claim(s, owner="b", now=NOW, lease=LEASE, room=room))
     assert (len(a), len(b)) == (3, 0)
+
+
+async def test_a_breaker_one_worker_opened_holds_every_workers_claims(db: Database) -> None:
+    from storage import turns
+
+    account = await _user(db)
+    await _schedule(db, 1, [account], NOW, n=2)
+    until = NOW + timedelta(seconds=60)
+    await db.run(lambda s: turns.open_breaker(s, key="platform:dryrun", owner="a", until=until))
+
+    held = await db.run(lambda s: queue.claim(s, owner="b", now=NOW, lease=LEASE, limit=10))
+    later = until + timedelta(seconds=1)
+    after = await db.run(lambda s: queue.claim(s, owner="b", now=later, lease=LEASE, limit=10))
+    assert held == []
+    assert len(after) == 2

@@ -1,6 +1,6 @@
 """PostgreSQL: NOTIFY crier_due with the earliest time whenever targets become due-able;
 front_turns (several front-ends take one user's updates in turn); leases (one process at a
-time sends broadcasts)
+time sends broadcasts; circuit breakers open for every worker)
 
 A target inserted queued, or updated into queued or to a new time (a confirm, a retry, an
 edit that moves a time, a series advance, a lease given back), sends
