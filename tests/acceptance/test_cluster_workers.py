@@ -19,7 +19,7 @@ from bot.config import Settings
 from storage.models import Attempt, Target, TargetStatus
 from tests.acceptance.cluster import InFlight, Worker, pg_url, worker_env
 from tests.acceptance.conftest import Person, eventually
-from tests.acceptance.seeding import seed_account, seed_many, seed_user
+from tests.acceptance.seeding import seed_account, seed_many, seed_post, seed_user
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -74,12 +74,13 @@ async def test_three_workers_publish_5000_targets_exactly_once_one_killed_mid_wa
     async with mastodon, Crier(settings) as front:
         assert front.engine is None  # the front-end publishes nothing; the workers do
         accounts = await seed_accounts(front, alice.id, mastodon, 20)
-        # Many users' posts, due one after another across the accounts (all overdue now).
+        # 250 posts, each to all 20 accounts, due one after another (all overdue now): one
+        # summary DM per post, as a user who posts everywhere at once gets.
         start = datetime.now(UTC) - timedelta(seconds=10)
         ids: list[int] = []
-        for i, account in enumerate(accounts):
-            times = [start + timedelta(milliseconds=n * 20 + i) for n in range(250)]
-            ids += await seed_many(front, alice.id, account, times)
+        for n in range(250):
+            when = start + timedelta(milliseconds=20 * n)
+            ids += (await seed_post(front, alice.id, accounts, f"post {n}", when))[1]
         assert len(ids) == 5000
 
         workers = [await Worker(env, tmp_path).start() for _ in range(3)]
