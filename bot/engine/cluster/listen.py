@@ -77,7 +77,7 @@ class DueListener:
                 raise
             except Exception as exc:
                 log.warning(
-                    "LISTEN %s failed (%s: %s); trying again in %.1f s (the sweep still runs)",
+                    "LISTEN %s failed (%s: %s); trying again in %.3g s (the sweep still runs)",
                     CHANNEL,
                     type(exc).__name__,
                     exc,
