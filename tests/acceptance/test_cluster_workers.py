@@ -85,7 +85,7 @@ async def test_three_workers_publish_5000_targets_exactly_once_one_killed_mid_wa
 
         workers = [await Worker(env, tmp_path).start() for _ in range(3)]
         try:
-            await eventually(lambda: len(mastodon.statuses) >= 1000, timeout=60)
+            await eventually(lambda: len(mastodon.statuses) >= 1000, timeout=90)
             victim = workers[0]
             victim.kill()
             assert victim.process is not None
@@ -104,7 +104,7 @@ async def test_three_workers_publish_5000_targets_exactly_once_one_killed_mid_wa
             async def all_published() -> bool:
                 return (await by_status(front))[TargetStatus.PUBLISHED] == 5000
 
-            await eventually(all_published, timeout=120)
+            await eventually(all_published, timeout=180)
         finally:
             codes = [await worker.stop() for worker in workers[1:]]
             for worker in workers[:1]:
