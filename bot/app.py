@@ -23,8 +23,8 @@ from bot.admin.alerts import Alerts
 from bot.api import app as rest_api
 from bot.api import mcp as mcp_server
 from bot.config import Settings
+from bot.engine.cluster.listen import listen_dsn
 from bot.engine.notifier import Notifier
-from bot.engine.retry import RetryPolicy
 from bot.engine.runner import Engine, EngineConfig
 from bot.engine.webhooks.sender import DeliveryPolicy, WebhookSender
 from bot.handlers import accounts, connect, conversation, gate, start
@@ -32,11 +32,12 @@ from bot.handlers import bulk as bulk_handlers  # issue 6: bulk
 from bot.handlers import options as account_options  # /accounts → ⚙️ Options
 from bot.handlers import settings as user_settings  # issue 6: timezone
 from bot.handlers import slots as queue_slots  # issue 6: queue slots
+from bot.handlers.admin import broadcast as broadcast_handlers
 from bot.handlers.admin import commands as admin
 from bot.handlers.automation import api_tokens
 from bot.handlers.automation import webhook as webhook_handlers  # issue 18: outgoing webhooks
 from bot.handlers.inbound import Budget, FairUpdates
-from bot.handlers.persistence import DatabasePersistence
+from bot.handlers.persistence import DatabasePersistence, SharedConversations
 from bot.handlers.platforms import destinations
 from bot.handlers.platforms import settings as platform_settings
 from bot.handlers.posts import drafts as draft_handlers  # issue 6: drafts
@@ -61,34 +62,6 @@ log = logging.getLogger(__name__)
 
 #: The updates Crier handles, asked for by polling and by setWebhook alike.
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-
-
-def engine_config(settings: Settings) -> EngineConfig:
-    return EngineConfig(
-        breaker_threshold=settings.engine_breaker_threshold,
-        breaker_cooldown=settings.engine_breaker_cooldown_seconds,
-        concurrency=settings.engine_concurrency,
-        lease=timedelta(seconds=settings.engine_lease_seconds),
-        publish_timeout=settings.engine_publish_timeout,
-        sweep_seconds=settings.engine_sweep_seconds,
-        retry=RetryPolicy(
-            max_attempts=settings.engine_max_attempts,
-            base_seconds=settings.engine_retry_base_seconds,
-            max_seconds=settings.engine_retry_max_seconds,
-        ),
-    )
-
-
-def webhook_policy(settings: Settings) -> DeliveryPolicy:
-    return DeliveryPolicy(
-        retry=RetryPolicy(
-            max_attempts=settings.webhook_max_attempts,
-            base_seconds=settings.webhook_retry_base_seconds,
-            max_seconds=settings.webhook_retry_max_seconds,
-        ),
-        timeout=settings.webhook_timeout_seconds,
-        block_private_hosts=settings.webhook_block_private_hosts,
-    )
 
 
 async def check_secrets(db: Database, secrets: SecretBox) -> None:
@@ -171,6 +144,8 @@ class Crier:
         if mode != "bot" or settings.telegram_mode == "webhook":
             builder = builder.updater(None)  # webhook: updates arrive through bot/ops/web.py
         self.app: Application[Any, CustomContext, Any, Any, BotData, Any] = builder.build()  # type: ignore[assignment]
+        if mode == "bot" and not self.db.is_sqlite:  # maybe one of several front-ends
+            self.updates.shared = SharedConversations(self.db, self.app)
         self.services: Services | None = None
         #: The publish engine (None when RUN_ENGINE is off) and the notice outbox.
         self.engine: Engine | None = None
@@ -203,7 +178,7 @@ class Crier:
             digest_gap=timedelta(seconds=settings.notice_digest_seconds),
         )
         sender = self.webhooks = WebhookSender(
-            self.db, secrets, http, policy=webhook_policy(settings), clock=self._clock
+            self.db, secrets, http, policy=DeliveryPolicy.from_settings(settings), clock=self._clock
         )
         alerts = self.alerts = Alerts(
             self.db,
@@ -221,7 +196,7 @@ class Crier:
                 secrets=secrets,
                 notifier=notifier,
                 media_dir=settings.media_dir,
-                config=engine_config(settings),
+                config=EngineConfig.from_settings(settings),
                 clock=self._clock,
                 owner=self._owner,
                 on_breaker_open=alerts.breaker_opened,
@@ -276,6 +251,8 @@ class Crier:
         )
         if self.mode == "bot":  # issue 7: admin: resume broadcasts, admins' command menus
             await admin.start(self.app, start.COMMANDS)
+        else:  # a worker takes over a broadcast whose sender died (one sends at a time)
+            await broadcast_handlers.start_runner(self.services)
         sender.attach(
             Wakeup(job_queue, "webhooks", sender.tick, self._clock),
             settings.engine_sweep_seconds,
@@ -283,6 +260,8 @@ class Crier:
         if engine is not None:
             engine.writer.on_events(sender.wake)  # events queued with outcomes go out soon
             engine.attach(Wakeup(job_queue, "engine", engine.run_due, self._clock))
+            if not self.db.is_sqlite:  # other processes' new work wakes it (NOTIFY)
+                engine.listen(listen_dsn(self.db.url))
         every = settings.media_cleanup_interval  # issue 5: media
         first = min(every, 300)  # issue 5: media (soon after a start, then every interval)
         job_queue.run_repeating(self._clean_media, every, first, name="media-cleanup")  # issue 5

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     run_engine: bool = True
     #: Publishes running at once, across all accounts.
     engine_concurrency: int = 32
+    #: Publishes running at once across every worker on the database (0: no cap beyond each
+    #: worker's ENGINE_CONCURRENCY). Per-platform and per-account limits are always global.
+    engine_cluster_concurrency: int = 0
+    #: Lower (or raise) a platform's publishes at once across every worker, e.g.
+    #: `{"mastodon": 2}` (JSON); unnamed platforms keep their adapter's own limit.
+    engine_platform_concurrency: dict[str, int] = Field(default_factory=dict)
     #: How often the engine looks for work it was not woken for (other processes), seconds.
     engine_sweep_seconds: float = 5.0
     #: How long a claimed target may stay `publishing` before it counts as abandoned, seconds.

@@ -136,9 +136,9 @@ class Limits:
     #: Publishing twice with the same idempotency key creates one post, so an ambiguous
     #: attempt may be retried safely.
     idempotent_publish: bool = False
-    #: Publishes to one account at once.
+    #: Publishes to one account at once (across worker processes).
     concurrency: int = 2
-    #: Publishes to this platform at once, across accounts (per worker process).
+    #: Publishes to this platform at once, across accounts and across worker processes.
     platform_concurrency: int = 10
     #: Per-account posting quota: at most this many posts per window of seconds (Instagram's
     #: 24-hour publishing limit, X's daily cap). Over it, a post waits; it does not fail.

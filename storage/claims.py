@@ -9,13 +9,14 @@ when the next target falls due, without a second walk along the index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from storage import turns
 from storage.models import (
     Account,
     AccountStatus,
@@ -31,6 +32,11 @@ from storage.room import Hold, Room
 #: A claim looks at this many targets per slot it may fill: enough to find other accounts'
 #: work behind one busy account's next few posts, few enough to stay one short index range.
 SCAN_PER_SLOT = 4
+#: Due work left because other workers fill its platform or account is looked at again
+#: this soon (their freed slots kick their own claims, not this worker's).
+CLUSTER_RECHECK = timedelta(milliseconds=250)
+#: The PostgreSQL advisory lock claims take turns under ("crier" in ASCII).
+CLAIM_LOCK = 0x6372696572
 
 
 def claimable(hold: Hold) -> tuple[ColumnElement[bool], ...]:
@@ -62,9 +68,21 @@ class Claimed:
 async def claim_fitting(
     session: AsyncSession, *, owner: str, now: datetime, lease: timedelta, room: Room
 ) -> Claimed:
-    """Claim for `owner` the due targets, earliest first, that fit in `room`."""
+    """Claim for `owner` the due targets, earliest first, that fit in `room` less what
+    other workers are publishing now (the limits hold across processes)."""
     if room.total <= 0:
         return Claimed(targets=[], left_behind=False, more=False, next_at=None)
+    if session.get_bind().dialect.name == "postgresql":
+        # Claims take turns across workers until commit, so two never both count the same
+        # free slot. SQLite's writers take turns already (BEGIN IMMEDIATE).
+        await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+    mine = room
+    room = await _less_elsewhere(session, room, owner=owner, now=now)
+    room = await _held_by_breakers(session, room, now=now)
+    # Slots other workers hold free up without telling this one: look again soon.
+    recheck = now + CLUSTER_RECHECK if room is not mine else None
+    if room.total <= 0:
+        return Claimed(targets=[], left_behind=True, more=False, next_at=recheck)
     window = room.total * SCAN_PER_SLOT
     # On PostgreSQL the rows looked at are locked (SKIP LOCKED) until commit, so concurrent
     # workers look at other rows; the conditional UPDATE below is what makes a claim
@@ -85,12 +103,44 @@ async def claim_fitting(
     later = [at for *_, at in rows if at > now]
     picked = room.pick(due)
     targets = await _take(session, picked, owner=owner, now=now, lease=lease)
+    next_at = later[0] if later else None
+    if recheck is not None and len(picked) < len(due):
+        next_at = min(next_at, recheck) if next_at else recheck
     return Claimed(
         targets=targets,
         left_behind=len(picked) < len(due),
         more=len(rows) == window and not later,
-        next_at=later[0] if later else None,
+        next_at=next_at,
     )
+
+
+async def _less_elsewhere(session: AsyncSession, room: Room, *, owner: str, now: datetime) -> Room:
+    """`room` less the publishes other workers hold under live leases (a dead worker's
+    expired leases free their slots: recovery takes those targets back)."""
+    rows = await session.execute(
+        select(Target.account_id, Account.platform, Target.lease_owner, func.count())
+        .join(Account, Account.id == Target.account_id)
+        .where(Target.status == TargetStatus.PUBLISHING, Target.lease_expires_at > now)
+        .group_by(Target.account_id, Account.platform, Target.lease_owner)
+    )
+    busy: list[tuple[int, str, int]] = []
+    running = 0
+    for account_id, platform, lease_owner, count in rows:
+        running += int(count)
+        if lease_owner != owner:
+            busy.append((int(account_id), str(platform), int(count)))
+    return room.less(busy, running) if busy or room.cluster_cap is not None else room
+
+
+async def _held_by_breakers(session: AsyncSession, room: Room, *, now: datetime) -> Room:
+    """`room` holding the platforms and accounts whose breaker any worker opened."""
+    keys = await turns.open_breakers(session, now)
+    if not keys:
+        return room
+    platforms = {k.split(":", 1)[1] for k in keys if k.startswith("platform:")}
+    accounts = {int(k.split(":", 1)[1]) for k in keys if k.startswith("account:")}
+    hold = Hold(platforms=room.hold.platforms | platforms, accounts=room.hold.accounts | accounts)
+    return replace(room, hold=hold)
 
 
 async def _take(

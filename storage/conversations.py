@@ -27,3 +27,15 @@ async def save(session: AsyncSession, name: str, key: str, state: int | None) ->
         session.add(ConversationState(name=name, key=key, state=state))
     else:
         row.state = state
+
+
+async def load_keys(session: AsyncSession, keys: dict[str, str]) -> dict[str, int]:
+    """The stored state of each conversation name -> key asked for (absent: none)."""
+    if not keys:
+        return {}
+    rows = await session.scalars(
+        select(ConversationState).where(
+            ConversationState.name.in_(list(keys)), ConversationState.key.in_(set(keys.values()))
+        )
+    )
+    return {row.name: row.state for row in rows if keys.get(row.name) == row.key}

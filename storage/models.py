@@ -350,6 +350,31 @@ class ConversationState(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class FrontTurn(Base):
+    """Which front-end is handling a user's update right now: several front-ends on one
+    database take one user's updates in turn, as one process does (bot/handlers/persistence.py)."""
+
+    __tablename__ = "front_turns"
+
+    #: The Telegram user (no foreign key: a first /start comes before the users row).
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    #: A front-end that died mid-update holds the turn until then.
+    until: Mapped[datetime | None] = mapped_column()
+
+
+class Lease(Base):
+    """A role one process at a time plays among several on one database (sending the
+    broadcasts): who has it, and until when if it dies. Also an open circuit breaker
+    ("breaker:platform:x", "breaker:account:n"): until when every worker leaves it alone."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    until: Mapped[datetime | None] = mapped_column()
+
+
 class Audit(Base):
     __tablename__ = "audit"
 

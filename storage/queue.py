@@ -119,6 +119,21 @@ async def published_since(
     return [t for t in result if t is not None]
 
 
+async def publishing_for(
+    session: AsyncSession, *, account_id: int, now: datetime, exclude: Sequence[int] = ()
+) -> int:
+    """How many of the account's targets some worker is publishing now (a live lease), in
+    every process: per-account quotas hold across workers."""
+    query = select(func.count()).where(
+        Target.account_id == account_id,
+        Target.status == TargetStatus.PUBLISHING,
+        Target.lease_expires_at > now,
+    )
+    if exclude:
+        query = query.where(Target.id.not_in(list(exclude)))
+    return int(await session.scalar(query) or 0)
+
+
 def _held_by(target_id: int, owner: str) -> tuple[ColumnElement[bool], ...]:
     # Only the lease holder may settle a target: if its lease expired and the target was
     # recovered, this worker's late outcome must not overwrite the new state.

@@ -6,7 +6,7 @@ so a claim takes only what the worker can start (nothing claimed is handed strai
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +34,37 @@ class Room:
     account_cap: Mapping[str, int] = field(default_factory=dict)
     #: Free slots of accounts already partly in use (publishing, or a breaker's one probe).
     accounts: Mapping[int, int] = field(default_factory=dict)
+    #: Most publishes at once across every worker on the database (None: no such cap).
+    cluster_cap: int | None = None
+
+    def less(self, busy: Iterable[tuple[int, str, int]], running: int) -> Room:
+        """This room less what other workers are publishing now: (account id, platform,
+        count) under their live leases, and `running`, publishes in every worker. What
+        fills up is held, so the claim's look skips it."""
+        platforms = dict(self.platforms)
+        accounts = dict(self.accounts)
+        held_platforms = set(self.hold.platforms)
+        held_accounts = set(self.hold.accounts)
+        for account_id, platform, count in busy:
+            if platform in platforms:
+                platforms[platform] -= count
+                if platforms[platform] <= 0:
+                    held_platforms.add(platform)
+            cap = self.account_cap.get(platform)
+            if cap is not None:
+                accounts[account_id] = accounts.get(account_id, cap) - count
+                if accounts[account_id] <= 0:
+                    held_accounts.add(account_id)
+        total = self.total
+        if self.cluster_cap is not None:
+            total = min(total, self.cluster_cap - running)
+        return replace(
+            self,
+            total=max(0, total),
+            hold=Hold(platforms=frozenset(held_platforms), accounts=frozenset(held_accounts)),
+            platforms=platforms,
+            accounts=accounts,
+        )
 
     def pick(self, candidates: Iterable[tuple[int, int, str]]) -> list[int]:
         """The ids, in the order given, of the (target id, account id, platform) candidates

@@ -3,8 +3,8 @@ broadcasts, stats.
 
 Holds: access.py (roles, bans, the allow-list, invites, the over-budget reply), alerts.py
 (deduplicated DMs about what needs an operator), broadcast.py (the durable broadcast
-runner), broadcast_message.py (what a broadcast sends, its progress), pacer.py (the
-broadcast's own pace), stats.py (/stats).
+runner), broadcast_message.py (what a broadcast sends, its progress), ownership.py (one process at a
+time sends broadcasts), pacer.py (the broadcast's own pace), stats.py (/stats).
 
 May import: the rooms below it (compose, accounts, ops, engine, schedule, media), bot.config,
 bot.services, telegram and telegram.ext. Never bot/ui (same level) nor bot/handlers.

@@ -47,6 +47,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.admin.broadcast_message import progress_text, send_content, stop_button, summary_text
+from bot.admin.ownership import Ownership
 from bot.admin.pacer import Pacer
 from bot.config import Settings
 from bot.ops.outbound import TelegramPace, retry_after_seconds
@@ -102,7 +103,8 @@ class _Run:
 
 
 class BroadcastRunner:
-    """Sends running broadcasts one at a time, oldest first, in the bot process."""
+    """Sends running broadcasts one at a time, oldest first; one process at a time of all
+    those sharing the database (front-ends and workers), under the `Ownership` lease."""
 
     def __init__(
         self,
@@ -131,6 +133,7 @@ class BroadcastRunner:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._run: _Run | None = None
+        self.ownership = Ownership(db, "broadcasts", clock=clock)
 
     @property
     def current(self) -> int | None:
@@ -178,6 +181,8 @@ class BroadcastRunner:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
             self._task = None
+        with contextlib.suppress(Exception):  # so another process takes over at once
+            await self.ownership.give_back()
         if self._own_bot and self._bot is not None:
             await self._bot.shutdown()
             self._bot = None
@@ -187,16 +192,20 @@ class BroadcastRunner:
             self._wake.clear()
             try:
                 waiting = await self._db.run(repo.running)
-                if waiting:
+                # One process sends (bot/admin/ownership.py); the others wait to take over.
+                if waiting and await self.ownership.take():
                     await self._send_all(waiting[0])
                     continue
+                if not waiting:
+                    await self.ownership.give_back()
             except Exception:
                 log.exception("broadcast runner error; retrying in 5 s")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), 5.0)
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), 60.0)
+                # Another process may confirm a broadcast, or stop sending one: look again.
+                await asyncio.wait_for(self._wake.wait(), self.ownership.retry_seconds)
 
     async def _send_all(self, broadcast: Broadcast) -> None:
         bid = broadcast.id
@@ -394,6 +403,9 @@ class BroadcastRunner:
                     self.cancel(bid)
                     return
                 await self._db.run(lambda s: repo.save_counts(s, bid, run.tally))
+                if not await self.ownership.take():  # stalled past the lease: another sends
+                    run.stop.set()
+                    return
                 if self.pacer.paused_for() > 0:
                     continue  # Telegram asked for quiet: not even an edit
                 text = progress_text(run.broadcast, run.tally, run.rate(time.monotonic()))

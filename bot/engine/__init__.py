@@ -9,9 +9,10 @@ content.py (rows to what providers take; checked and prepared), options/ (a post
 and Telegram options, and the delete-after deleter), formatting.py and overrides.py (the
 post's text per platform, and each account's own version), hooks.py (the Timer and the
 Observers the wiring plugs in), webhooks/ (users' outgoing webhooks: the events queued
-with outcomes, and their signed sender, an outbox like the notifier's), and after/ (a post
+with outcomes, and their signed sender, an outbox like the notifier's), after/ (a post
 once it is out: deleting and editing it per account; settling a lost answer by asking the
-platform first).
+platform first), and cluster/ (several engine processes on one PostgreSQL: the NOTIFY
+wake-ups, and the quotas counted in the database).
 
 May import: bot.config, bot/schedule, bot/media, providers, storage; plain `telegram` types
 (the notifier sends with a Bot). Never bot.services, handlers, ui, compose or telegram.ext:

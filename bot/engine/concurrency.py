@@ -1,5 +1,7 @@
 """How many publishes may run at once: overall, per platform and per account, and which
-platforms or accounts the circuit breakers keep out. Per worker process.
+platforms or accounts the circuit breakers keep out, as this worker knows them; the claim
+(storage/claims.py) takes off what other workers are publishing, so the per-platform and
+per-account limits hold across processes.
 
 A slot is held while the platform's API is being called, not while the outcome is written
 down: the limits are about calls to the platform, and the next post of an account should
@@ -31,10 +33,13 @@ def account_key(account_id: int) -> str:
 
 
 class Slots:
-    def __init__(self, registry: Registry, breakers: Breakers, total: int) -> None:
+    def __init__(
+        self, registry: Registry, breakers: Breakers, total: int, cluster_cap: int | None = None
+    ) -> None:
         self._registry = registry
         self.breakers = breakers
         self.total = total
+        self.cluster_cap = cluster_cap
         self._running: dict[int, Running] = {}  # target id -> where it publishes
         # Kept in step with _running: a burst asks these on every claim and start.
         self._per_platform: Counter[str] = Counter()
@@ -106,6 +111,7 @@ class Slots:
             platforms=platform_room,
             account_cap=account_cap,
             accounts=account_room,
+            cluster_cap=self.cluster_cap,
         )
 
     def try_take(self, target_id: int, platform: str, account_id: int) -> bool:

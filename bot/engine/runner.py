@@ -23,9 +23,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from bot.config import Settings
 from bot.engine import series
 from bot.engine.breaker import Breakers
 from bot.engine.caller import Caller, next_step
+from bot.engine.cluster.listen import DueListener
+from bot.engine.cluster.quotas import Quotas
 from bot.engine.concurrency import Slots, account_key, platform_key
 from bot.engine.content import account_ref
 from bot.engine.hooks import Observer, Observers, Timer
@@ -38,7 +41,7 @@ from bot.media.links import MediaLinks
 from providers.base import Provider
 from providers.errors import ProviderError, TransientError
 from providers.registry import Registry
-from storage import queue
+from storage import queue, turns
 from storage.db import Database
 from storage.models import Target
 from storage.secrets import SecretBox
@@ -52,12 +55,31 @@ EARLY = timedelta(milliseconds=2)
 @dataclass(frozen=True, kw_only=True)
 class EngineConfig:
     concurrency: int = 32
+    #: Most publishes at once across every worker on the database (None: no such cap).
+    cluster_concurrency: int | None = None
     lease: timedelta = timedelta(minutes=5)
     publish_timeout: float = 120.0
     sweep_seconds: float = 5.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker_threshold: int = 5
     breaker_cooldown: float = 60.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineConfig:
+        return cls(
+            breaker_threshold=settings.engine_breaker_threshold,
+            breaker_cooldown=settings.engine_breaker_cooldown_seconds,
+            concurrency=settings.engine_concurrency,
+            cluster_concurrency=settings.engine_cluster_concurrency or None,
+            lease=timedelta(seconds=settings.engine_lease_seconds),
+            publish_timeout=settings.engine_publish_timeout,
+            sweep_seconds=settings.engine_sweep_seconds,
+            retry=RetryPolicy(
+                max_attempts=settings.engine_max_attempts,
+                base_seconds=settings.engine_retry_base_seconds,
+                max_seconds=settings.engine_retry_max_seconds,
+            ),
+        )
 
 
 class Engine:
@@ -87,8 +109,11 @@ class Engine:
         self.breakers = Breakers(
             threshold=self.config.breaker_threshold, cooldown=self.config.breaker_cooldown
         )
-        self.slots = Slots(registry, self.breakers, self.config.concurrency)
+        self.slots = Slots(
+            registry, self.breakers, self.config.concurrency, self.config.cluster_concurrency
+        )
         self.writer = OutcomeWriter(db, registry, clock, Observers(observers))
+        self.quotas = Quotas(db, registry, clock)
         self._on_breaker_open = on_breaker_open
         self._tasks: set[asyncio.Task[None]] = set()
         #: Targets under this worker's lease until their outcome is written: target id ->
@@ -125,6 +150,8 @@ class Engine:
         #: it is skipped until new work is announced (wake_at), or a timer or sweep runs.
         self._quiet: tuple[queue.Hold, datetime] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        #: PostgreSQL: the LISTEN that other processes' new work wakes (None on SQLite).
+        self.listener: DueListener | None = None
         #: When the last run finished (health checks read it).
         self.last_run_at: datetime | None = None
 
@@ -135,6 +162,12 @@ class Engine:
         wakeup.every(self.config.sweep_seconds)
         wakeup.soon()
         self._heartbeat = asyncio.create_task(self.leases.renew_forever(), name="engine:heartbeat")
+
+    def listen(self, dsn: str) -> None:
+        """Also wake on other processes' new work (PostgreSQL NOTIFY, bot/engine/cluster/);
+        each (re)connect is followed by a sweep."""
+        self.listener = DueListener(dsn, on_due=self.wake_at, on_connect=self.run_due)
+        self.listener.start()
 
     def wake_at(self, when: datetime) -> None:
         """A target was added or moved: make sure the engine looks at `when` at the latest."""
@@ -148,6 +181,8 @@ class Engine:
         cut off keeps its lease, so recovery decides after it expires (retry if idempotent,
         else unknown) — never a silent second publish."""
         self._stopping = True
+        if self.listener is not None:
+            await self.listener.stop()
         if self._pump is not None:
             await asyncio.gather(self._pump, return_exceptions=True)
         async with self._claim_lock:
@@ -298,51 +333,21 @@ class Engine:
         return started
 
     async def _defer_over_quota(self, targets: list[Target]) -> list[Target]:
-        """A post over its account's quota (Instagram's 24 hours, X's daily cap) waits for
-        the window to free up; it does not fail. Returns the targets that may go now."""
-        now = self._clock()
-        allowed: dict[int, int] = {}
-        frees_at: dict[int, datetime] = {}
-        keep: list[Target] = []
-        waiting: list[tuple[Target, datetime, str]] = []
-        for target in targets:
-            provider = self._registry.get(target.account.platform)
-            quota = provider.limits.quota if provider else None
-            if quota is None:
-                keep.append(target)
-                continue
-            limit, window = quota
-            account_id = target.account_id
-            if account_id not in allowed:
-                since = now - timedelta(seconds=window)
-                done = await self._db.run(
-                    partial(queue.published_since, account_id=account_id, since=since)
-                )
-                running = sum(a == account_id for a in self._leased.values())
-                allowed[account_id] = limit - len(done) - running
-                oldest = done[0] if done else now
-                frees_at[account_id] = max(
-                    now + timedelta(seconds=1), oldest + timedelta(seconds=window)
-                )
-            if allowed[account_id] > 0:
-                allowed[account_id] -= 1
-                keep.append(target)
-            else:
-                name = provider.display_name if provider else target.account.platform
-                reason = f"Waiting for {name}'s limit of {limit} posts per {_span(window)}."
-                waiting.append((target, frees_at[account_id], reason))
-        for target, when, reason in waiting:
+        """A post over its account's quota waits for the window to free up; it does not
+        fail (bot/engine/cluster/quotas.py). Returns the targets that may go now."""
+        keep, waiting = await self.quotas.split(targets)
+        for wait in waiting:
             await self._db.run(
                 partial(
                     queue.retry_at,
-                    target_id=target.id,
+                    target_id=wait.target.id,
                     owner=self.owner,
-                    when=when,
-                    error=reason,
+                    when=wait.until,
+                    error=wait.reason,
                     count_attempt=False,
                 )
             )
-            self.wake_at(when)
+            self.wake_at(wait.until)
         return keep
 
     def _finished(self, task: asyncio.Task[None], target_id: int) -> None:
@@ -417,14 +422,8 @@ class Engine:
         keys = (platform_key(platform), account_key(account_id))
         for key, cooldown in self.breakers.observe(keys, error):
             log.warning("circuit breaker %s open for %.0f s", key, cooldown)
+            # Every worker's claims leave it alone for the cool-down, not only this one's.
+            until = self._clock() + timedelta(seconds=cooldown)
+            await self._db.run(partial(turns.open_breaker, key=key, owner=self.owner, until=until))
             if self._on_breaker_open is not None and key.startswith("platform:"):
                 await self._on_breaker_open(platform, cooldown)
-
-
-def _span(seconds: float) -> str:
-    if seconds % 86400 == 0:
-        days = int(seconds // 86400)
-        return "24 hours" if days == 1 else f"{days} days"
-    if seconds % 3600 == 0:
-        return f"{int(seconds // 3600)} hours"
-    return f"{seconds:g} seconds"

@@ -24,10 +24,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+if TYPE_CHECKING:
+    from bot.handlers.persistence import SharedConversations
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +153,9 @@ class FairUpdates(BaseUpdateProcessor):
         self._on_overflow = on_overflow
         #: Updates dropped because their lane was full.
         self.overflowed = 0
+        #: Several front-ends on one database: conversation states read before and written
+        #: after each update (bot/handlers/persistence.py); None with one front-end.
+        self.shared: SharedConversations | None = None
 
     async def initialize(self) -> None:
         self._active = asyncio.Semaphore(self._active_limit)
@@ -191,12 +197,28 @@ class FairUpdates(BaseUpdateProcessor):
                 if arrival.over:
                     self._arrivals[update.update_id] = arrival
                 async with self._active:
-                    await coroutine
+                    if self.shared is None:
+                        await coroutine
+                    else:
+                        await self._shared(update, coroutine, self.shared)
         finally:
             self._arrivals.pop(update.update_id, None)
             lane.waiting -= 1
             if lane.waiting == 0 and self._lanes.get(user.id) is lane:
                 del self._lanes[user.id]
+
+    async def _shared(
+        self, update: Update, coroutine: Awaitable[Any], shared: SharedConversations
+    ) -> None:
+        try:
+            await shared.before(update)
+        except Exception:
+            _close(coroutine)
+            raise
+        try:
+            await coroutine
+        finally:
+            await shared.after(update)
 
 
 def _close(coroutine: Awaitable[Any]) -> None:

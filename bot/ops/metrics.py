@@ -218,6 +218,23 @@ class DatabaseFigures(Collector):
         yield GaugeMetricFamily(
             "crier_engine_inflight", "Publishes running in this process.", value=engine.inflight
         )
+        yield CounterMetricFamily(
+            "crier_engine_sweeps",
+            "Periodic sweeps this process's engine ran (work nothing woke it for).",
+            value=engine.sweeps,
+        )
+        listener = engine.listener
+        if listener is not None:
+            yield CounterMetricFamily(
+                "crier_engine_due_notices",
+                "NOTIFY crier_due wake-ups this process received (PostgreSQL).",
+                value=listener.notices,
+            )
+            yield CounterMetricFamily(
+                "crier_engine_listen_connects",
+                "Times this process's LISTEN connection was (re)established.",
+                value=listener.connects,
+            )
 
 
 def _age(now: datetime, then: datetime | None) -> float:

@@ -5,6 +5,7 @@ enables its sign-in."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import httpx
@@ -35,7 +36,7 @@ def build_registry(
     settings: Settings, http: httpx.AsyncClient, extra: Sequence[Provider] = ()
 ) -> Registry:
     meta = oauth_app(settings.meta_app_id, settings.meta_app_secret)
-    return Registry(
+    registry = Registry(
         [
             DryRunProvider(),
             TelegramChannelProvider(
@@ -84,6 +85,11 @@ def build_registry(
             *extra,
         ]
     )
+    for platform, most in settings.engine_platform_concurrency.items():
+        provider = registry.get(platform)
+        if provider is not None:  # the operator's cap on the platform, across workers
+            provider.limits = dataclasses.replace(provider.limits, platform_concurrency=most)
+    return registry
 
 
 def oauth_app(client_id: str | None, secret: SecretStr | None) -> OAuthApp | None:

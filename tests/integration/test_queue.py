@@ -217,3 +217,47 @@ async def test_claim_takes_no_more_than_the_limit(db: Database) -> None:
     claimed = await db.run(lambda s: queue.claim(s, owner="w", now=NOW, lease=LEASE, limit=25))
 
     assert len(claimed) == 25
+
+
+async def test_platform_and_account_limits_count_other_workers_leases(db: Database) -> None:
+    first = await _user(db)
+    second = await _user(db, user_id=2)
+    await _schedule(db, 1, [first], NOW, n=3)
+    await _schedule(db, 2, [second], NOW, n=3)
+    # Each worker alone would have room for two dry runs, two per account.
+    room = queue.Room(total=10, platforms={"dryrun": 2}, account_cap={"dryrun": 2})
+
+    a = await db.run(lambda s: queue.claim(s, owner="a", now=NOW, lease=LEASE, room=room))
+    b = await db.run(lambda s: queue.claim(s, owner="b", now=NOW, lease=LEASE, room=room))
+    assert len(a) == 2
+    assert b == [], "worker b took slots worker a holds"
+
+    # a's leases expired (a died): their slots are free again for b.
+    later = NOW + LEASE + timedelta(seconds=1)
+    b = await db.run(lambda s: queue.claim(s, owner="b", now=later, lease=LEASE, room=room))
+    assert len(b) == 2
+
+
+async def test_a_cluster_cap_counts_every_workers_publishes(db: Database) -> None:
+    account = await _user(db)
+    await _schedule(db, 1, [account], NOW, n=5)
+    room = queue.Room(total=10, cluster_cap=3)
+
+    a = await db.run(lambda s: queue.claim(s, owner="a", now=NOW, lease=LEASE, room=room))
+    b = await db.run(lambda s: queue.claim(s, owner="b", now=NOW, lease=LEASE, room=room))
+    assert (len(a), len(b)) == (3, 0)
+
+
+async def test_a_breaker_one_worker_opened_holds_every_workers_claims(db: Database) -> None:
+    from storage import turns
+
+    account = await _user(db)
+    await _schedule(db, 1, [account], NOW, n=2)
+    until = NOW + timedelta(seconds=60)
+    await db.run(lambda s: turns.open_breaker(s, key="platform:dryrun", owner="a", until=until))
+
+    held = await db.run(lambda s: queue.claim(s, owner="b", now=NOW, lease=LEASE, limit=10))
+    later = until + timedelta(seconds=1)
+    after = await db.run(lambda s: queue.claim(s, owner="b", now=later, lease=LEASE, limit=10))
+    assert held == []
+    assert len(after) == 2

@@ -23,6 +23,7 @@ from functools import partial
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from bot.config import Settings
 from bot.engine.hooks import Timer
 from bot.engine.retry import RetryPolicy
 from providers.http import sanitize
@@ -57,6 +58,18 @@ class DeliveryPolicy:
     timeout: float = 10.0
     #: Refuse URLs that resolve to loopback, private or link-local addresses.
     block_private_hosts: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliveryPolicy:
+        return cls(
+            retry=RetryPolicy(
+                max_attempts=settings.webhook_max_attempts,
+                base_seconds=settings.webhook_retry_base_seconds,
+                max_seconds=settings.webhook_retry_max_seconds,
+            ),
+            timeout=settings.webhook_timeout_seconds,
+            block_private_hosts=settings.webhook_block_private_hosts,
+        )
 
 
 def signed_headers(secret: str, event_id: str, when: datetime, body: bytes) -> dict[str, str]:
