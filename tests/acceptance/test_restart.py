@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +18,8 @@ from tests.fakes.telegram_api import FakeTelegram
 async def test_a_post_that_fell_due_while_down_is_published_at_once_after_restart(
     tg: FakeTelegram, make_settings: Callable[..., Settings], alice: Person
 ) -> None:
-    settings = make_settings()
+    # No periodic sweep: only start-up's look at the database can find the overdue post.
+    settings = make_settings(engine_sweep_seconds=3600)
     async with Crier(settings) as crier:
         await alice.says("/start", "Crier")
         scheduled = await schedule_text(alice, "Written before the outage", "in 10 minutes")
@@ -28,14 +28,11 @@ async def test_a_post_that_fell_due_while_down_is_published_at_once_after_restar
         async with crier.db.session() as session:
             await session.execute(update(Target).values(publish_at=past, next_attempt_at=past))
 
-    started = time.monotonic()
     async with Crier(settings):
         summary = await tg.wait_for(
-            alice.user, "Post #1 is out", after=scheduled["message_id"], timeout=5
+            alice.user, "Post #1 is out", after=scheduled["message_id"], timeout=30
         )
-        took = time.monotonic() - started
     assert "Written before the outage" in summary["text"]
-    assert took < 3, f"an overdue post waited {took:.1f}s after start-up"
 
 
 async def test_compose_resumes_where_it_was_after_a_restart(
