@@ -483,3 +483,14 @@ async def test_what_a_platform_says_only_when_asked_refuses_the_post_too(
         assert problem["code"] == "cannot_post"
         assert problem["message"].startswith("@news: I can't post in News any more")
         assert (await api.get("/posts")).json()["items"] == []
+
+
+async def test_the_api_screen_leads_to_the_webhook_screen(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await alice.says("/start", "Crier")
+    screen = await alice.says("/api", "API tokens")
+    assert "🪝 Webhook" in buttons(screen)
+    webhook = await alice.presses(screen, "🪝 Webhook", "Webhook")
+    assert "No URL set" in webhook["text"]
+    assert "✏️ Set URL" in buttons(webhook)
