@@ -144,7 +144,9 @@ class Crier:
         if mode != "bot" or settings.telegram_mode == "webhook":
             builder = builder.updater(None)  # webhook: updates arrive through bot/ops/web.py
         self.app: Application[Any, CustomContext, Any, Any, BotData, Any] = builder.build()  # type: ignore[assignment]
-        if mode == "bot" and not self.db.is_sqlite:  # maybe one of several front-ends
+        # Only webhook mode can run behind a load balancer (getUpdates allows one poller), so
+        # only there may a user's next update land on another front-end.
+        if mode == "bot" and not self.db.is_sqlite and settings.telegram_mode == "webhook":
             self.updates.shared = SharedConversations(self.db, self.app)
         self.services: Services | None = None
         #: The publish engine (None when RUN_ENGINE is off) and the notice outbox.
