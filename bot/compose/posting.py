@@ -208,21 +208,7 @@ async def add_media(
                 raise ComposeError(quota_message(used, info.size, quota, settings))
         row = await media.add(
             session,
-            Media(
-                user_id=user_id,
-                sha256=info.sha256,
-                storage_key=received.storage_key,
-                kind=received.kind.value,
-                mime=info.mime,
-                size=info.size,
-                width=info.width,
-                height=info.height,
-                duration=info.duration,
-                file_name=received.incoming.file_name,
-                telegram_file_id=received.telegram_file_id,
-                telegram_file_unique_id=received.incoming.file_unique_id,
-                probe=received.probe_extras(),
-            ),
+            content.media_row(user_id, received),
         )
         await posts.attach_media(session, post, row)
         if caption:

@@ -17,9 +17,10 @@ from typing import Any
 from bot.engine.options import values as post_options
 from bot.engine.text import formatting, overrides
 from bot.media.prepare import adapt_files, adapt_rows, check_media, media_file, profile_of
+from bot.media.receive import Received
 from providers.base import AccountRef, PostContent, Problem, Provider
 from providers.registry import Registry
-from storage.models import Account, Post
+from storage.models import Account, Media, Post
 from storage.secrets import SecretBox
 
 log = logging.getLogger(__name__)
@@ -183,4 +184,25 @@ async def prepare_for(
         scheduled_at=post.publish_at,
         thread=post_thread(post, ref.id),
         **extras(post, ref.config, ref.platform),
+    )
+
+
+def media_row(user_id: int, received: Received) -> Media:
+    """The row that stores a file received in the chat (compose, /edit, an edit after
+    publishing)."""
+    info = received.info
+    return Media(
+        user_id=user_id,
+        sha256=info.sha256,
+        storage_key=received.storage_key,
+        kind=received.kind.value,
+        mime=info.mime,
+        size=info.size,
+        width=info.width,
+        height=info.height,
+        duration=info.duration,
+        file_name=received.incoming.file_name,
+        telegram_file_id=received.telegram_file_id,
+        telegram_file_unique_id=received.incoming.file_unique_id,
+        probe=received.probe_extras(),
     )

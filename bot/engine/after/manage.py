@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from bot.engine.content import account_ref, extras, post_content, prepare_for
+from bot.engine.content import account_ref, extras, media_row, post_content, prepare_for
 from bot.media.receive import Received
 from providers.base import AfterPublish, Provider, PublishResult, Severity
 from providers.errors import AuthError, ProviderError
@@ -23,7 +23,7 @@ from providers.http import sanitize
 from providers.registry import Registry
 from storage import after as store
 from storage.db import Database
-from storage.models import Media, Post, Target
+from storage.models import Post, Target
 from storage.secrets import SecretBox
 
 log = logging.getLogger(__name__)
@@ -309,23 +309,3 @@ _UNKNOWN_POST = (
     "Crier doesn't know which post it is there (it was marked as published by hand), so "
     "change it on the platform itself."
 )
-
-
-def media_row(user_id: int, received: Received) -> Media:
-    """The stored file's row for a photo or video that replaces a post's media."""
-    info = received.info
-    return Media(
-        user_id=user_id,
-        sha256=info.sha256,
-        storage_key=received.storage_key,
-        kind=received.kind.value,
-        mime=info.mime,
-        size=info.size,
-        width=info.width,
-        height=info.height,
-        duration=info.duration,
-        file_name=received.incoming.file_name,
-        telegram_file_id=received.telegram_file_id,
-        telegram_file_unique_id=received.incoming.file_unique_id,
-        probe=received.probe_extras(),
-    )
