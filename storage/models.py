@@ -199,7 +199,11 @@ class PostMedia(Base):
 
 class Post(Base):
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_user_status", "user_id", "status"),)
+    __table_args__ = (
+        Index("ix_posts_user_status", "user_id", "status"),
+        # /list: a user's posts newest first (migration 0012).
+        Index("ix_posts_user_id_id", "user_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -517,6 +521,9 @@ class Template(Base):
     media_ids: Mapped[list[Any]] = mapped_column(default=list)
     overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
     account_ids: Mapped[list[Any]] = mapped_column(default=list)
+    #: The post's URL buttons and Telegram options, as on `Post` (None: none).
+    buttons: Mapped[list[Any] | None] = mapped_column()
+    options: Mapped[dict[str, Any] | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -101,6 +101,8 @@ async def _save(session: AsyncSession, user_id: int, raw_name: str, post: Post) 
         media_ids=[row.id for row in copies],
         overrides=dict(post.overrides or {}),
         account_ids=account_ids,
+        buttons=post.buttons,
+        options=post.options,
     )
     return await templates.add(session, template)
 
@@ -114,7 +116,8 @@ async def get(services: Services, user_id: int, template_id: int) -> Template | 
 
 
 async def use(services: Services, user_id: int, template_id: int) -> tuple[Template, Copied]:
-    """A new current draft with the template's text, formatting, media and accounts."""
+    """A new current draft with the template's text, formatting, media, accounts, URL buttons
+    and Telegram options."""
 
     async def work(session: AsyncSession) -> tuple[Template, Copied]:
         template = await templates.get(session, user_id, template_id)
@@ -129,6 +132,8 @@ async def use(services: Services, user_id: int, template_id: int) -> tuple[Templ
             overrides=template.overrides or {},
             account_ids=template.account_ids,
             media=rows,
+            buttons=template.buttons,
+            options=template.options,
         )
         missing = len(template.media_ids) - len(rows)
         if missing:

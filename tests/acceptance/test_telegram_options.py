@@ -428,3 +428,24 @@ async def test_editing_a_published_post_keeps_its_url_buttons(
     [posted] = tg.sent(CHANNEL)
     assert posted["text"] == "Doors open at 10"
     assert posted["reply_markup"] == TWO_ROWS_MARKUP
+
+
+async def test_a_template_keeps_the_buttons_and_options(
+    tg: FakeTelegram, crier: Crier, alice: Person
+) -> None:
+    await connect_channel(tg, alice)
+    status = await alice.says("Weekly digest", "New post")
+    preview = await channel_preview(alice, status, when="Tomorrow 09:00")
+    preview = await add_buttons(alice, preview, "Shop - https://shop.example.com")
+    options = await alice.presses(preview, "⚙️ Options", "Telegram options")
+    options = await alice.presses(options, "▫️ Protect", lambda m: "✅ Protect" in buttons(m))
+    preview = await alice.presses(options, "⬅ Back to the preview", "Preview")
+    scheduled = await alice.presses(preview, "✅ Confirm", "Scheduled #1")
+    await alice.presses(scheduled, "💾 Save as template", "Name the template")
+    await alice.says("Digest", "Saved the template")
+
+    listing = await alice.says("/templates", "Your templates")
+    status = await alice.presses(listing, "📄 Use 1", "New post")
+    copy = await channel_preview(alice, status, when="Tomorrow 09:00")
+    assert link_rows(copy) == [[{"text": "Shop", "url": "https://shop.example.com"}]]
+    assert "Telegram: protected" in copy["text"]
