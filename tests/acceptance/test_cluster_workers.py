@@ -52,6 +52,15 @@ async def by_status(front: Crier) -> Counter[str]:
         return Counter({str(status): int(count) for status, count in rows})
 
 
+async def left_behind(front: Crier) -> list[tuple[object, ...]]:
+    """What a failure shows: each target not published, and where it stands."""
+    async with front.db.session() as session:
+        rows = await session.scalars(select(Target).where(Target.status != TargetStatus.PUBLISHED))
+        return [
+            (t.id, t.status, t.stage, t.attempts, t.next_attempt_at, t.last_error) for t in rows
+        ]
+
+
 async def test_three_workers_publish_5000_targets_exactly_once_one_killed_mid_way(
     tg: FakeTelegram,
     make_settings: Callable[..., Settings],
@@ -104,7 +113,10 @@ async def test_three_workers_publish_5000_targets_exactly_once_one_killed_mid_wa
             async def all_published() -> bool:
                 return (await by_status(front))[TargetStatus.PUBLISHED] == 5000
 
-            await eventually(all_published, timeout=180)
+            try:
+                await eventually(all_published, timeout=180)
+            except AssertionError:
+                raise AssertionError(f"left behind: {await left_behind(front)}") from None
         finally:
             codes = [await worker.stop() for worker in workers[1:]]
             for worker in workers[:1]:

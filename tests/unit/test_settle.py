@@ -53,6 +53,8 @@ def test_not_out_publishes_again_now_until_the_last_attempt() -> None:
 @pytest.mark.parametrize(("idempotent", "action"), [(False, Action.UNKNOWN), (True, Action.RETRY)])
 def test_cant_tell_is_what_it_was_before_looking(idempotent: bool, action: Action) -> None:
     said = _after(Outcome(error=LOST, looked=CANT_TELL), idempotent=idempotent)
+    if idempotent:  # at once: the same idempotency key can't make a second post
+        assert said.when == NOW
     assert said.action == action
     assert said.outcome == CANT_TELL
 

@@ -5,8 +5,8 @@ time-out after sending, a worker that died mid-publish) on a platform whose adap
 
 - the post is out: published, with its link, and nobody is asked;
 - it is not: published again under the same idempotency key, which is then safe;
-- the platform can't tell: as before looking — retried where publishing is idempotent,
-  else *unknown*, and the user is asked;
+- the platform can't tell: published again at once where publishing is idempotent (the
+  same key can't add a second post), else *unknown*, and the user is asked;
 - the platform can't be asked now: asked again later (backoff), and after the last attempt
   the user is asked.
 """
@@ -83,6 +83,10 @@ def decision(
             )
         return Decision(action=Action.RETRY, when=now, outcome=NOT_OUT, reason=error.message)
     if outcome.looked == CANT_TELL:
+        if idempotent and attempts < policy.max_attempts:
+            # Publishing again under the same key can't add a second post: no backoff (it
+            # left posts recovered from a dead worker waiting minutes for nothing).
+            return Decision(action=Action.RETRY, when=now, outcome=CANT_TELL, reason=error.message)
         said = decide(error, attempts=attempts, idempotent=idempotent, policy=policy, now=now)
         return Decision(
             action=said.action,
