@@ -69,7 +69,8 @@ class Leases:
                 else "The worker publishing this stopped midway, so we can't tell whether "
                 "it was published."
             )
-            if target.handle is None and can_lookup(provider, target):
+            # Lookups settle what can't simply be sent again; an idempotent platform can.
+            if not idempotent and can_lookup(provider, target):
                 # Ask the platform first (bot/engine/after/settle.py): the next turn looks.
                 action = Action.CHECK
                 reason = (

@@ -67,7 +67,8 @@ def decide(
 ) -> Decision:
     """The next step after `error` on the `attempts`-th attempt of a target that was due at
     `due_at` (its scheduled time). With `can_lookup`, an attempt that may or may not have
-    reached the platform is settled by asking it first (Action.CHECK), whatever else."""
+    reached a platform where publishing again could duplicate it is settled by asking it
+    first (Action.CHECK); where publishing is idempotent it is simply sent again."""
     if isinstance(error, RateLimited):
         wait = error.retry_after
         until = now + timedelta(seconds=wait)
@@ -90,7 +91,7 @@ def decide(
             )
         error = TransientError(error.message, http_status=error.http_status)
     if isinstance(error, TransientError):
-        if error.ambiguous and can_lookup:
+        if error.ambiguous and can_lookup and not idempotent:
             return Decision(
                 action=Action.CHECK,
                 when=now,

@@ -50,7 +50,7 @@ import uvicorn
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -399,6 +399,8 @@ class FakeMastodon:
                 return early
             response: Response = await handler(request, recorded)
             return response
+        except ClientDisconnect:  # the client went away mid-request (a worker was killed)
+            return _error(400, "Client disconnected.")
         except Exception as exc:  # a bug in the fake must fail the test, not hang it
             self.server_errors.append(exc)
             return _error(500, "We're sorry, but something went wrong on our end.")
@@ -447,6 +449,8 @@ class FakeMastodon:
                 return early
             response: Response = await handler(request, recorded)
             return response
+        except ClientDisconnect:  # the client went away mid-request (a worker was killed)
+            return _error(400, "Client disconnected.")
         except Exception as exc:
             self.server_errors.append(exc)
             return _error(500, "We're sorry, but something went wrong on our end.")
@@ -709,6 +713,8 @@ class FakeMastodon:
                 return _error(403, "This action is outside the authorized scopes")
             response: Response = await handler(request, recorded)
             return response
+        except ClientDisconnect:  # the client went away mid-request (a worker was killed)
+            return _error(400, "Client disconnected.")
         except Exception as exc:
             self.server_errors.append(exc)
             return _error(500, "We're sorry, but something went wrong on our end.")
