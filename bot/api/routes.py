@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -356,17 +357,7 @@ def _nothing(post_id: int, action: str) -> ApiProblem:
 )
 async def retry_post(request: Request, caller: Writer, post_id: PostId) -> Response:
     """Queue the failed (and unknown) copies again, now."""
-    services = services_of(request)
-
-    async def work() -> JSONResponse:
-        count = await scheduled.retry(services, caller.user_id, post_id)
-        if count is None:
-            raise not_found("post", post_id)
-        if not count:
-            raise _nothing(post_id, "retry")
-        return _json(Changed(changed=count, post=await load(services, caller, post_id)))
-
-    return await once(request, services, caller, {"post_id": post_id}, work)
+    return await _change(request, caller, post_id, "retry", scheduled.retry)
 
 
 @router.post(
@@ -377,14 +368,26 @@ async def retry_post(request: Request, caller: Writer, post_id: PostId) -> Respo
 )
 async def publish_now(request: Request, caller: Writer, post_id: PostId) -> Response:
     """Make the waiting copies due now (a series: its next post)."""
+    return await _change(request, caller, post_id, "publish-now", scheduled.post_now)
+
+
+async def _change(
+    request: Request,
+    caller: Writer,
+    post_id: int,
+    action: str,
+    change: Callable[[Services, int, int], Awaitable[int | None]],
+) -> Response:
+    """A change to the post's copies through compose's service, replayed by Idempotency-Key:
+    404 when the post isn't the caller's, 409 when nothing was there to change."""
     services = services_of(request)
 
     async def work() -> JSONResponse:
-        count = await scheduled.post_now(services, caller.user_id, post_id)
+        count = await change(services, caller.user_id, post_id)
         if count is None:
             raise not_found("post", post_id)
         if not count:
-            raise _nothing(post_id, "publish-now")
+            raise _nothing(post_id, action)
         return _json(Changed(changed=count, post=await load(services, caller, post_id)))
 
     return await once(request, services, caller, {"post_id": post_id}, work)
